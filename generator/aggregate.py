@@ -1,0 +1,95 @@
+"""Counts, first/last seen, breakdowns and neighbours, computed from the catalog.
+
+Pure functions: a DataFrame in, DataFrames out, no I/O and no formatting, every sort explicit
+with a tie-breaker so pages come out in the same order in every build. Everything here is
+vectorised pandas over the compact catalog, so a nightly build's aggregate cost grows with the
+number of alerts only through C loops, never a Python loop per alert.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .models import Priority
+
+PRIORITY_COLUMNS = [p.label for p in Priority]
+
+
+def overview(df: pd.DataFrame, key: str) -> pd.DataFrame:
+    """One row per distinct ``key`` value: alerts, counts per priority, first and last seen.
+
+    Sorted by count (descending), then name, so equal counts keep a stable order.
+    """
+    if df.empty:
+        return pd.DataFrame(columns=[key, "alerts", *PRIORITY_COLUMNS, "first_ns", "last_ns"])
+    base = df.groupby(key, sort=False).agg(
+        alerts=("id", "size"), first_ns=("time_ns", "min"), last_ns=("time_ns", "max")
+    )
+    by_priority = (
+        pd.crosstab(df[key], df["priority"])
+        .reindex(columns=range(len(PRIORITY_COLUMNS)), fill_value=0)
+        .set_axis(PRIORITY_COLUMNS, axis=1)
+    )
+    out = base.join(by_priority).reset_index()
+    return out.sort_values(["alerts", key], ascending=[False, True], kind="stable").reset_index(drop=True)
+
+
+def top_values(df: pd.DataFrame, column: str, limit: int = 10) -> pd.DataFrame:
+    """The most frequent non-empty values of a column: ``value``, ``alerts``, ``last_ns``."""
+    present = df[df[column].notna() & (df[column] != "")]
+    if present.empty:
+        return pd.DataFrame(columns=["value", "alerts", "last_ns"])
+    out = (
+        present.groupby(column, sort=False)
+        .agg(alerts=("id", "size"), last_ns=("time_ns", "max"))
+        .reset_index()
+        .rename(columns={column: "value"})
+    )
+    out = out.sort_values(["alerts", "value"], ascending=[False, True], kind="stable")
+    return out.head(limit).reset_index(drop=True)
+
+
+def newest_first(df: pd.DataFrame) -> pd.DataFrame:
+    """Alerts newest first; the ID breaks ties between alerts of the same nanosecond."""
+    return df.sort_values(["time_ns", "id"], ascending=[False, False], kind="stable")
+
+
+def oldest_first(df: pd.DataFrame) -> pd.DataFrame:
+    return df.sort_values(["time_ns", "id"], kind="stable")
+
+
+def neighbours(df: pd.DataFrame) -> pd.DataFrame:
+    """For each alert, the previous and next alert of the same rule on the same host."""
+    if df.empty:
+        return pd.DataFrame({"id": [], "prev_id": [], "next_id": []}, dtype="string")
+    ordered = df[["id", "rule", "host", "time_ns"]].sort_values(
+        ["rule", "host", "time_ns", "id"], kind="stable"
+    )
+    groups = ordered.groupby(["rule", "host"], sort=False)["id"]
+    out = pd.DataFrame({"id": ordered["id"], "prev_id": groups.shift(1), "next_id": groups.shift(-1)})
+    return out.astype("string").fillna("").reset_index(drop=True)
+
+
+def daily_counts(df: pd.DataFrame) -> pd.DataFrame:
+    """Alerts per UTC day and priority (columns: ``day`` plus one per priority label)."""
+    if df.empty:
+        return pd.DataFrame(columns=["day", *PRIORITY_COLUMNS])
+    days = pd.to_datetime(df["time_ns"], unit="ns", utc=True).dt.strftime("%Y-%m-%d")
+    table = (
+        pd.crosstab(days, df["priority"])
+        .reindex(columns=range(len(PRIORITY_COLUMNS)), fill_value=0)
+        .set_axis(PRIORITY_COLUMNS, axis=1)
+        .sort_index()
+    )
+    table.index.name = "day"
+    return table.reset_index()
+
+
+def pages_of(df: pd.DataFrame, size: int) -> list[pd.DataFrame]:
+    """Split alerts into numbered pages of ``size``, page 1 holding the OLDEST alerts.
+
+    Numbering from the oldest end keeps a page's URL showing the same alerts when new ones
+    arrive: only the last page grows. Each page lists its alerts newest first.
+    """
+    ordered = oldest_first(df)
+    return [newest_first(ordered.iloc[i : i + size]) for i in range(0, len(ordered), size)]

@@ -1,0 +1,286 @@
+"""The orchestrator: the only code that knows the order of the stages.
+
+read + validate (ingest) -> merge into the catalog -> aggregate -> render -> MkDocs -> publish
+-> commit state. Everything is read and aggregated before anything is written (mkdocs: "first
+gather all data from all files/pages to ensure all data is consistent across all pages").
+
+A build is *incremental* when the state folder is complete and its fingerprint (package
+version, templates, mkdocs.yml, theme overrides, redaction and rule/playbook inputs) matches;
+otherwise, or with ``--full``, it starts over. Either way the same code path runs: a full build
+is an incremental build into an empty archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from . import __version__, aggregate, pages, publish
+from .catalog import COMPACT_COLUMNS, State, month_of
+from .config import BuildConfig
+from .guidance import GuidanceProvider
+from .ingest import IngestResult, file_digest, ingest, rows_frame
+from .models import FalcoAlert
+from .paths import DocsWriter
+from .readers import InputFile, Problem, discover
+from .redact import Redactor
+from .render import AlertView, Renderer, alert_view, raw_json
+
+log = logging.getLogger(__name__)
+
+#: Generated subtrees of the docs folder; everything else there is hand-written and kept.
+GENERATED = ("alerts", "rules", "hosts", "priorities", "index.md", "build-report.md", "build-report.json")
+AGGREGATE_TREES = ("rules", "hosts", "priorities")
+
+
+@dataclass
+class BuildReport:
+    """What a build did; its counts always satisfy records = published + duplicates + quarantined."""
+
+    mode: str = "full"
+    files: int = 0
+    files_read: int = 0
+    records: int = 0
+    published: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped_lines: int = 0
+    archived: int = 0
+    pages_written: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    passed_over: list[Problem] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    redactions: list[tuple[str, int]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary_line(self) -> str:
+        return (
+            f"Done ({self.mode}): {self.files:,} files ({self.files_read:,} read), "
+            f"{self.records:,} records -> {self.published:,} new alerts, {self.duplicates:,} duplicates, "
+            f"{self.quarantined:,} quarantined; {self.skipped_lines:,} non-JSON lines skipped; "
+            f"archive holds {self.archived:,} alerts"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "files": self.files,
+            "files_read": self.files_read,
+            "records": self.records,
+            "published": self.published,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "skipped_lines": self.skipped_lines,
+            "archived": self.archived,
+            "problems": [{"file": p.path, "line": p.line, "reason": p.reason} for p in self.problems],
+            "passed_over": [{"file": p.path, "reason": p.reason} for p in self.passed_over],
+            "removed": self.removed,
+            "redactions": dict(self.redactions),
+        }
+
+
+Progress = Callable[[str, int], Callable[[int], None]]
+
+
+def _no_progress(_label: str, _total: int) -> Callable[[int], None]:
+    return lambda _n: None
+
+
+def fingerprint(config: BuildConfig, redactor: Redactor, guidance: GuidanceProvider) -> str:
+    """Everything besides the alerts that shapes a page; a change forces a full rebuild."""
+    h = hashlib.sha256(f"falco-archive {__version__}".encode())
+    templates = Path(__file__).parent / "templates"
+    for path in sorted(templates.glob("*.j2")):
+        h.update(path.name.encode() + path.read_bytes())
+    h.update(Path(__file__).with_name("escape.py").read_bytes())
+    h.update(Path(__file__).with_name("render.py").read_bytes())
+    if config.mkdocs_config.exists():
+        h.update(config.mkdocs_config.read_bytes())
+    overrides = config.mkdocs_config.parent / "overrides"
+    if overrides.is_dir():
+        for path in sorted(p for p in overrides.rglob("*") if p.is_file()):
+            h.update(str(path.relative_to(overrides)).encode() + path.read_bytes())
+    h.update(redactor.fingerprint().encode())
+    h.update(guidance.fingerprint().encode())
+    h.update((config.site_url or "").encode())
+    return h.hexdigest()
+
+
+def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport:
+    """Run the whole pipeline once; raises FalcoArchiveError on failures the user must fix."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    report = BuildReport()
+    redactor = Redactor(config.redaction)
+    guidance = GuidanceProvider.load(config.rules, config.playbooks_dir)
+    state = State(config.state_dir)
+    fp = fingerprint(config, redactor, guidance)
+    publish.recover(config.site_dir)
+    incremental = (
+        not config.full and state.usable_for(fp) and (config.site_dir.exists() or not config.run_mkdocs)
+    )
+    report.mode = "incremental" if incremental else "full"
+    if not incremental:
+        state.reset()
+        _clean_generated(config.docs_dir)
+
+    # 1. Read what is new.
+    files, passed_over = discover(config.alerts_dir)
+    previous_inputs = state.inputs()
+    inputs: dict[str, dict[str, Any]] = {}
+    to_read: list[InputFile] = []
+    for file in files:
+        known = previous_inputs.get(file.display)
+        entry = {"size": file.size, "mtime_ns": file.mtime_ns}
+        if known and known.get("size") == file.size and known.get("mtime_ns") == file.mtime_ns:
+            inputs[file.display] = known
+            continue
+        digest = file_digest(file)
+        entry["sha256"] = digest
+        inputs[file.display] = entry
+        if known and known.get("sha256") == digest:
+            continue
+        to_read.append(file)
+    report.files, report.files_read = len(files), len(to_read)
+    tick = progress("Reading alerts", len(to_read))
+    result: IngestResult = ingest(to_read, redactor, on_file=lambda _f: tick(1))
+    timings["read"] = time.perf_counter() - t0
+
+    # 2. Merge into the catalog.
+    t = time.perf_counter()
+    archive = state.read_compact() if incremental else pd.DataFrame(columns=COMPACT_COLUMNS)
+    new = rows_frame(result.rows)
+    already = new["id"].isin(archive["id"]) if len(archive) else pd.Series(False, index=new.index)
+    new = new[~already.to_numpy()]
+    catalog = (
+        pd.concat([archive, new[COMPACT_COLUMNS]], ignore_index=True)
+        if len(archive)
+        else new[COMPACT_COLUMNS].copy()
+    )
+    removed_ids: set[str] = set()
+    removed_pages: list[str] = []
+    if config.keep_days is not None and len(catalog):
+        cutoff = int(time.time() * 1e9) - config.keep_days * 86_400 * 1_000_000_000
+        old = catalog["time_ns"] < cutoff
+        removed_ids = set(catalog.loc[old, "id"])
+        removed_pages = list(catalog.loc[old, "page"])
+        catalog = catalog[~old].reset_index(drop=True)
+        new = new[~new["id"].isin(removed_ids)]
+    report.records = result.records
+    report.published = len(new)
+    report.duplicates = result.duplicates + int(already.sum())
+    report.quarantined = result.quarantined
+    report.skipped_lines = result.skipped_lines
+    report.problems = result.problems
+    report.passed_over = passed_over + result.passed_over
+    report.removed = sorted(removed_ids)
+    report.archived = len(catalog)
+    report.redactions = sorted(redactor.counts.items())
+
+    links = aggregate.neighbours(catalog)
+    old_links = state.read_links() if incremental else links.iloc[0:0]
+    merged = links.merge(old_links, on="id", how="left", suffixes=("", "_old"))
+    changed = merged[
+        (merged["prev_id"] != merged["prev_id_old"]) | (merged["next_id"] != merged["next_id_old"])
+    ]
+    render_ids = set(new["id"]) | set(changed["id"])
+    timings["aggregate"] = time.perf_counter() - t
+
+    # 3. Render.
+    t = time.perf_counter()
+    writer = DocsWriter(config.docs_dir)
+    renderer = Renderer()
+    page_of = dict(zip(catalog["id"], catalog["page"], strict=True))
+    link_of = {rec.id: (rec.prev_id, rec.next_id) for rec in links[links["id"].isin(render_ids)].itertuples()}
+    raw_of = dict(zip(new["id"], new["raw"], strict=True))
+    missing = render_ids - raw_of.keys()
+    if missing:
+        by_month: dict[str, list[str]] = {}
+        sub = catalog[catalog["id"].isin(missing)]
+        for aid, month in zip(sub["id"], month_of(sub["time_ns"]), strict=True):
+            by_month.setdefault(month, []).append(aid)
+        raw_of.update(state.read_raw(by_month))
+    tick = progress("Rendering alert pages", len(render_ids))
+    for aid in sorted(render_ids):
+        raw = json.loads(raw_of[aid])
+        alert = FalcoAlert.model_validate(raw)
+        prev_id, next_id = link_of.get(aid, ("", ""))
+        page = page_of[aid]
+        view: AlertView = alert_view(
+            aid,
+            page,
+            alert,
+            raw,
+            page_of.get(prev_id) if prev_id else None,
+            page_of.get(next_id) if next_id else None,
+            guidance=guidance.for_alert(alert),
+        )
+        writer.write(page, renderer.alert(view))
+        writer.write(page.removesuffix(".md") + ".json", raw_json(raw) + "\n")
+        tick(1)
+    for page in removed_pages:
+        for suffix in (".md", ".json"):
+            (config.docs_dir / page.removesuffix(".md")).with_suffix(suffix).unlink(missing_ok=True)
+    for path, text in pages.aggregate_pages(catalog, renderer):
+        writer.write(path, text)
+    writer.write("index.md", pages.dashboard(catalog, renderer))
+    writer.write("build-report.md", renderer.page("build_report.md.j2", report=report, limit=1000))
+    writer.write("build-report.json", json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
+    _remove_stale(config.docs_dir, writer)
+    report.pages_written = len(writer.changed)
+    timings["render"] = time.perf_counter() - t
+
+    # 4. Site.
+    if config.run_mkdocs:
+        t = time.perf_counter()
+        from .site import build_site
+
+        stage = publish.prepare_staging(config.site_dir, incremental=incremental, keep_unlinked=("alerts",))
+        build_site(
+            config_file=config.mkdocs_config,
+            docs_dir=config.docs_dir,
+            site_dir=stage,
+            dirty=incremental,
+            site_url=config.site_url,
+        )
+        for page in removed_pages:
+            shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
+            (stage / page.removesuffix(".md")).with_suffix(".json").unlink(missing_ok=True)
+        publish.swap(config.site_dir)
+        timings["mkdocs"] = time.perf_counter() - t
+
+    # 5. Remember.
+    state.commit(new_rows=new, removed_ids=removed_ids, links=links, inputs=inputs, meta={"fingerprint": fp})
+    timings["total"] = time.perf_counter() - t0
+    report.timings = timings
+    return report
+
+
+def _clean_generated(docs_dir: Path) -> None:
+    for name in GENERATED:
+        path = docs_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
+    """Aggregate pages not produced by this build (a listing page that no longer exists)."""
+    for tree in AGGREGATE_TREES:
+        root = docs_dir / tree
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*.md"):
+            rel = path.relative_to(docs_dir).as_posix()
+            if rel not in writer.written:
+                path.unlink()

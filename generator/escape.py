@@ -1,0 +1,117 @@
+"""Make attacker-controlled alert text inert in Markdown, HTML and YAML front matter.
+
+Every field of a Falco alert (command lines, file names, pod names, even rule names and
+hostnames) is attacker-controlled. MkDocs passes raw HTML through and Python-Markdown and its
+extensions give meaning to most ASCII punctuation, so blacklisting a few characters is not
+enough. Instead every ASCII punctuation character except a few proven inert mid-line
+(``/ , . - ?``) becomes a numeric character reference: Markdown sees no syntax, HTML sees no
+tags, and the browser shows the text exactly as typed. Control and invisible formatting
+characters (NUL, CR/LF, bidi overrides, zero-width joiners, lone surrogates) would reorder or
+hide text, so they are shown as visible escapes such as ``\\u202e``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from typing import Any
+
+from markupsafe import Markup
+
+__all__ = ["Markup", "code", "front_matter_str", "json_visible", "md", "pre", "truncate", "visible"]
+
+_INERT_PUNCTUATION = set("/,.-?")
+_ENTITY_TABLE: dict[int, str] = {
+    ord(ch): f"&#{ord(ch)};"
+    for ch in map(chr, range(0x21, 0x7F))
+    if not ch.isalnum() and ch not in _INERT_PUNCTUATION
+}
+
+
+def _build_invisible_pattern() -> re.Pattern[str]:
+    """Character class of every control, format, separator and surrogate code point."""
+    ranges: list[tuple[int, int]] = []
+    for cp in range(0x110000):
+        if unicodedata.category(chr(cp)) in {"Cc", "Cf", "Zl", "Zp", "Cs"}:
+            if ranges and ranges[-1][1] == cp - 1:
+                ranges[-1] = (ranges[-1][0], cp)
+            else:
+                ranges.append((cp, cp))
+    parts = "".join(f"\\U{a:08x}" if a == b else f"\\U{a:08x}-\\U{b:08x}" for a, b in ranges)
+    return re.compile(f"[{parts}]")
+
+
+_INVISIBLE = _build_invisible_pattern()
+_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _visible_escape(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    cp = ord(ch)
+    return f"\\x{cp:02x}" if cp < 0x100 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
+
+
+def visible(text: str) -> str:
+    """Replace characters that would be invisible or reorder text with a visible escape."""
+    return _INVISIBLE.sub(_visible_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    cp = ord(match.group())
+    if cp < 0x10000:
+        return f"\\u{cp:04x}"
+    cp -= 0x10000
+    return f"\\u{0xD800 + (cp >> 10):04x}\\u{0xDC00 + (cp & 0x3FF):04x}"
+
+
+def json_visible(json_text: str) -> str:
+    """JSON text (from ``json.dumps``) with invisible characters as ``\\uXXXX``: still valid
+    JSON, same value, but bidi overrides and lone surrogates cannot hide or break anything.
+    Layout newlines of pretty-printed JSON are kept (``json.dumps`` escapes those in strings)."""
+    return "\n".join(_INVISIBLE.sub(_json_escape, line) for line in json_text.split("\n"))
+
+
+def md(value: Any) -> Markup:
+    """Alert text for Markdown prose, table cells, headings and link text: shown literally."""
+    if isinstance(value, Markup):
+        return value
+    return Markup(visible(str(value)).translate(_ENTITY_TABLE))
+
+
+def code(value: Any) -> Markup:
+    """Alert text shown code-formatted inline (``<code>``), literally, safe in table cells."""
+    return Markup(f"<code>{md(value)}</code>")
+
+
+def pre(text: str, css_class: str = "") -> Markup:
+    """A preformatted block (raw JSON, commands, config) that is inert in every context.
+
+    Every line is entity-encoded like :func:`md`, leading spaces included, and blank lines
+    become a single encoded space: the block then survives both a top-level raw HTML block and
+    a paragraph inside a list item (where Python-Markdown would otherwise apply inline syntax,
+    strip indentation or end the paragraph at a blank line), and shows the text exactly.
+    """
+    cls = f' class="{css_class}"' if css_class else ""
+    lines = []
+    for line in text.replace("\r\n", "\n").split("\n"):
+        body = line.lstrip(" ")
+        lead = len(line) - len(body)
+        lines.append("&#32;" * lead + (str(md(body)) if body else ("" if lead else "&#32;")))
+    return Markup(f"<pre{cls}><code>" + "\n".join(lines) + "</code></pre>")
+
+
+def front_matter_str(value: str) -> Markup:
+    """A YAML scalar for page front matter: HTML-escaped (themes print titles unescaped) and
+    JSON-quoted (JSON strings are valid YAML, so nothing can break out of the scalar)."""
+    return Markup(json.dumps(html.escape(visible(value)), ensure_ascii=True))
+
+
+def truncate(text: str, limit: int) -> tuple[str, bool]:
+    """Shorten a huge field for display; the full value stays in the raw JSON download."""
+    if len(text) <= limit:
+        return text, False
+    return text[:limit], True

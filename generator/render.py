@@ -1,0 +1,454 @@
+"""Markdown pages from alerts and aggregates, through one strict Jinja environment.
+
+The environment escapes by default: its ``finalize`` hook passes every ``{{ value }}`` through
+:func:`escape.md` unless the value is :class:`~markupsafe.Markup` built by our own filters, so a
+template cannot forget to escape attacker-controlled text. Templates never see a raw string
+they could accidentally treat as Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from jinja2 import Environment, PackageLoader, StrictUndefined
+
+from . import aggregate, escape
+from .escape import Markup
+from .models import FalcoAlert, Priority, format_time_ns, is_absent
+from .paths import md_link, name_slug
+
+#: Field values longer than this are shortened on the page (the .json download has them whole).
+DISPLAY_LIMIT = 2_000
+PAGE_SIZE = 100
+_SAFE_LINK = re.compile(r"(https://attack\.mitre\.org/)?[A-Za-z0-9._/#-]*")
+_TECHNIQUE = re.compile(r"(T\d{4})(?:\.(\d{3}))?(?![0-9])")
+
+
+def _finalize(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, Markup):
+        return value
+    return escape.md(value)
+
+
+_EXTERNAL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/%?=&#:+,@-]*)?")
+
+
+def ext_link(url: str) -> Markup:
+    """An https link from our own data (playbook references): never a ``javascript:`` URL."""
+    if not _EXTERNAL.fullmatch(url):
+        raise ValueError(f"refusing unsafe external link {url!r}")
+    return Markup(html.escape(url, quote=True))
+
+
+def trusted(text: str) -> Markup:
+    """Text we (or the user's own playbooks) wrote: Markdown, shown as authored."""
+    return Markup(text)
+
+
+def link(target: str) -> Markup:
+    """A link target we generated (relative path); anything else is a bug, not a URL."""
+    if not _SAFE_LINK.fullmatch(target):
+        raise ValueError(f"refusing unsafe link target {target!r}")
+    return Markup(target)
+
+
+def _code(value: Any, limit: int = DISPLAY_LIMIT) -> Markup:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    shown, cut = escape.truncate(text, limit)
+    note = (
+        f" <em>(shortened: {len(text):,} characters; the full value is in the raw JSON)</em>" if cut else ""
+    )
+    return Markup(escape.code(shown) + Markup(note))
+
+
+def _time(ns: int) -> str:
+    return format_time_ns(int(ns))
+
+
+def _short_time(ns: int) -> str:
+    return datetime.fromtimestamp(int(ns) // 1_000_000_000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _badge(priority: int | Priority) -> Markup:
+    p = Priority(int(priority))
+    return Markup(f'<span class="fa-badge fa-p-{p.slug}">{p.label}</span>')
+
+
+def _number(value: int) -> str:
+    return f"{int(value):,}"
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=PackageLoader("generator"),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+        finalize=_finalize,
+    )
+    env.filters.update(
+        code=_code,
+        md=escape.md,
+        link=link,
+        time=_time,
+        short_time=_short_time,
+        badge=_badge,
+        number=_number,
+        front=escape.front_matter_str,
+        pre=escape.pre,
+        ext_link=ext_link,
+        trusted=trusted,
+    )
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# Alert pages
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One labelled value of the alert, shown in a table."""
+
+    label: str
+    value: Any
+    href: str | None = None
+
+
+@dataclass(frozen=True)
+class AlertView:
+    """Everything an alert page shows, prepared in Python so the template stays declarative."""
+
+    id: str
+    page: str
+    alert: FalcoAlert
+    summary: Markup
+    facts: list[Fact]
+    fields: list[tuple[str, Any]]
+    ancestry: list[tuple[str, str | None]]
+    container: list[Fact]
+    source_context: list[Fact]
+    source_context_title: str
+    tags: list[tuple[str, str | None]]
+    raw_json: str
+    raw_shortened: bool
+    download: str
+    prev_page: str | None
+    next_page: str | None
+    guidance: Any = None
+    links: dict[str, str] = field(default_factory=dict)
+
+
+_K8S_AUDIT_FIELDS = [
+    ("User", "ka.user.name"),
+    ("Groups", "ka.user.groups"),
+    ("Verb", "ka.verb"),
+    ("Resource", "ka.target.resource"),
+    ("Subresource", "ka.target.subresource"),
+    ("Namespace", "ka.target.namespace"),
+    ("Name", "ka.target.name"),
+    ("Request URI", "ka.uri"),
+    ("Decision", "ka.auth.decision"),
+    ("Decision reason", "ka.auth.reason"),
+    ("Response code", "ka.response.code"),
+    ("Source IPs", "ka.sourceips"),
+    ("User agent", "ka.useragent"),
+]
+_CLOUD_FIELDS = {
+    "aws_cloudtrail": [
+        ("Actor", "ct.user"),
+        ("Account", "ct.user.accountid"),
+        ("Identity type", "ct.user.identitytype"),
+        ("Event", "ct.name"),
+        ("Event source", "ct.src"),
+        ("Region", "ct.region"),
+        ("Source IP", "ct.srcip"),
+        ("User agent", "ct.useragent"),
+        ("Error", "ct.error"),
+    ],
+    "gcp_auditlog": [
+        ("Actor", "gcp.user"),
+        ("Project", "gcp.projectId"),
+        ("Method", "gcp.methodName"),
+        ("Service", "gcp.serviceName"),
+        ("Region", "gcp.location"),
+        ("Source IP", "gcp.callerIP"),
+        ("User agent", "gcp.userAgent"),
+    ],
+    "okta": [
+        ("Actor", "okta.actor.name"),
+        ("Event", "okta.evt.type"),
+        ("Source IP", "okta.client.ip"),
+        ("Region", "okta.client.geo.country"),
+        ("User agent", "okta.client.useragent"),
+    ],
+    "github": [
+        ("Actor", "github.user"),
+        ("Event", "github.type"),
+        ("Repository", "github.repo"),
+        ("Action", "github.action"),
+    ],
+}
+_CONTAINER_FIELDS = [
+    ("Container ID", "container.id"),
+    ("Container name", "container.name"),
+    ("Image", "container.image.repository"),
+    ("Image tag", "container.image.tag"),
+    ("Image digest", "container.image.digest"),
+    ("Privileged", "container.privileged"),
+    ("Kubernetes namespace", "k8s.ns.name"),
+    ("Kubernetes pod", "k8s.pod.name"),
+    ("Pod labels", "k8s.pod.labels"),
+]
+
+
+def _value(fields: Mapping[str, Any], key: str) -> Any:
+    value = fields.get(key)
+    return None if is_absent(value) else value
+
+
+def _ancestry(fields: Mapping[str, Any]) -> list[tuple[str, str | None]]:
+    """(name, cmdline) from the oldest known ancestor down to the process itself."""
+    chain: list[tuple[str, str | None]] = []
+    me = _value(fields, "proc.name")
+    if me is not None or _value(fields, "proc.cmdline") is not None:
+        chain.append((str(me or "?"), _str_or_none(_value(fields, "proc.cmdline"))))
+    parent = _value(fields, "proc.pname")
+    if parent is not None or _value(fields, "proc.pcmdline") is not None:
+        chain.append((str(parent or "?"), _str_or_none(_value(fields, "proc.pcmdline"))))
+    for level in range(2, 10):
+        name = _value(fields, f"proc.aname[{level}]")
+        if name is None:
+            continue
+        chain.append((str(name), None))
+    return list(reversed(chain))
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _tag_links(tags: Iterable[str]) -> list[tuple[str, str | None]]:
+    """Tags with an attack.mitre.org link for technique IDs (``T1059``, ``T1059.004``)."""
+    from . import mitre
+
+    out: list[tuple[str, str | None]] = []
+    for tag in tags:
+        url = None
+        found = mitre.techniques_from_tags([tag]) or mitre.tactics_from_tags([tag])
+        if found:
+            url = found[0].url
+        else:
+            m = _TECHNIQUE.match(tag)
+            if m:
+                url = f"https://attack.mitre.org/techniques/{m.group(1)}/" + (
+                    f"{m.group(2)}/" if m.group(2) else ""
+                )
+        out.append((tag, url))
+    return out
+
+
+def _summary(alert: FalcoAlert) -> Markup:
+    """One sentence: what, where, when, who."""
+    f = alert.output_fields
+    md = escape.md
+    parts = [
+        Markup("<strong>") + md(alert.rule) + Markup("</strong> (") + md(alert.priority.label) + Markup(")")
+    ]
+    parts.append(Markup(" fired on host ") + escape.code(alert.host))
+    parts.append(Markup(" at ") + md(alert.time_iso))
+    proc, cmd = _value(f, "proc.name"), _value(f, "proc.cmdline")
+    if cmd is not None or proc is not None:
+        parts.append(Markup(": process ") + escape.code(escape.truncate(str(cmd or proc), 300)[0]))
+    user = (
+        _value(f, "user.name") or _value(f, "ka.user.name") or _value(f, "ct.user") or _value(f, "gcp.user")
+    )
+    if user is not None:
+        parts.append(Markup(" by user ") + escape.code(user))
+    container = _value(f, "container.name") or _value(f, "container.id")
+    if container is not None and container != "host":
+        image = _value(f, "container.image.repository")
+        parts.append(Markup(" in container ") + escape.code(container))
+        if image is not None:
+            parts.append(Markup(" (image ") + escape.code(image) + Markup(")"))
+    pod = _value(f, "k8s.pod.name")
+    if pod is not None:
+        parts.append(Markup(", pod ") + escape.code(pod))
+        ns = _value(f, "k8s.ns.name")
+        if ns is not None:
+            parts.append(Markup(" in namespace ") + escape.code(ns))
+    verb, resource = _value(f, "ka.verb"), _value(f, "ka.target.resource")
+    if verb is not None and resource is not None:
+        parts.append(Markup(": ") + escape.code(verb) + Markup(" on ") + escape.code(resource))
+    event = _value(f, "ct.name")
+    if event is not None:
+        parts.append(Markup(": API call ") + escape.code(event))
+    return Markup("").join(parts) + Markup(".")
+
+
+def raw_json(raw: dict[str, Any]) -> str:
+    """The alert as pretty JSON, with control and bidi characters escaped (still valid JSON)."""
+    text = json.dumps(raw, indent=2, ensure_ascii=False, sort_keys=False)
+    return escape.json_visible(text)
+
+
+def _shorten_raw(raw: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    cut = False
+
+    def walk(value: Any) -> Any:
+        nonlocal cut
+        if isinstance(value, str) and len(value) > DISPLAY_LIMIT:
+            cut = True
+            return value[:DISPLAY_LIMIT] + f"… [shortened from {len(value):,} characters]"
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        return value
+
+    return walk(raw), cut
+
+
+@dataclass(frozen=True)
+class SiteLinks:
+    """Docs-relative Markdown paths of the pages every alert page links to."""
+
+    rule: Callable[[str], str]
+    host: Callable[[str], str]
+    priority: Callable[[Priority], str]
+
+
+def rule_page(name: str) -> str:
+    return f"rules/{name_slug(name)}/index.md"
+
+
+def host_page(name: str) -> str:
+    return f"hosts/{name_slug(name)}/index.md"
+
+
+def priority_page(priority: Priority) -> str:
+    return f"priorities/{priority.slug}/index.md"
+
+
+def alert_view(
+    alert_id: str,
+    page: str,
+    alert: FalcoAlert,
+    raw: dict[str, Any],
+    prev_page: str | None,
+    next_page: str | None,
+    guidance: Any = None,
+) -> AlertView:
+    f = alert.output_fields
+    rel = lambda target: md_link(page, target)  # noqa: E731
+    facts = [
+        Fact("Time (UTC)", escape.code(alert.time_iso)),
+        Fact("Rule", alert.rule, rel(rule_page(alert.rule))),
+        Fact("Priority", _badge(alert.priority), rel(priority_page(alert.priority))),
+        Fact("Source", escape.code(alert.source)),
+        Fact("Host", escape.code(alert.host), rel(host_page(alert.host))),
+        Fact("Alert ID", escape.code(alert_id)),
+    ]
+    if alert.uuid is not None:
+        facts.append(Fact("UUID", _code(alert.uuid)))
+    facts.append(Fact("Output", _code(alert.output)))
+    container = [
+        Fact(label, _code(_value(f, key))) for label, key in _CONTAINER_FIELDS if _value(f, key) is not None
+    ]
+    if alert.source == "k8s_audit":
+        ctx_title, ctx_fields = "Kubernetes audit context", _K8S_AUDIT_FIELDS
+    else:
+        ctx_title, ctx_fields = "Cloud context", _CLOUD_FIELDS.get(alert.source, [])
+    source_context = [
+        Fact(label, _code(_value(f, key))) for label, key in ctx_fields if _value(f, key) is not None
+    ]
+    shown, cut = _shorten_raw(raw)
+    return AlertView(
+        id=alert_id,
+        page=page,
+        alert=alert,
+        summary=_summary(alert),
+        facts=facts,
+        fields=[(key, value) for key, value in f.items()],
+        ancestry=_ancestry(f),
+        container=container,
+        source_context=source_context,
+        source_context_title=ctx_title,
+        tags=_tag_links(alert.tags),
+        raw_json=raw_json(shown),
+        raw_shortened=cut,
+        download=page.rsplit("/", 1)[-1].removesuffix(".md") + ".json",
+        prev_page=rel(prev_page) if prev_page else None,
+        next_page=rel(next_page) if next_page else None,
+        guidance=guidance,
+    )
+
+
+class Renderer:
+    """Renders every kind of page; built once per build (templates compile once)."""
+
+    def __init__(self) -> None:
+        self.env = build_environment()
+        self._alert = self.env.get_template("alert.md.j2")
+
+    def alert(self, view: AlertView) -> str:
+        return self._alert.render(v=view)
+
+    def page(self, template: str, **context: Any) -> str:
+        text = self.env.get_template(template).render(**context)
+        if not text.strip():
+            raise ValueError(f"template {template} rendered an empty page")
+        return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Listing rows (aggregate pages)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One alert in a listing table, from the compact catalog."""
+
+    page: str
+    time_ns: int
+    priority: int
+    rule: str
+    host: str
+    what: str
+
+
+def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
+    out = []
+    for rec in df[["page", "time_ns", "priority", "rule", "host", "proc_name", "cmdline", "user"]].itertuples(
+        index=False
+    ):
+        what = rec.cmdline or rec.proc_name or rec.user or ""
+        out.append(
+            Row(
+                md_link(from_page, rec.page),
+                int(rec.time_ns),
+                int(rec.priority),
+                rec.rule,
+                rec.host,
+                escape.truncate(str(what), 120)[0],
+            )
+        )
+    return out
+
+
+def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    return df.to_dict("records")
+
+
+PRIORITY_LABELS: Sequence[str] = aggregate.PRIORITY_COLUMNS
