@@ -8,6 +8,8 @@ number of alerts only through C loops, never a Python loop per alert.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from .models import Priority
@@ -47,6 +49,45 @@ def top_values(df: pd.DataFrame, column: str, limit: int = 10) -> pd.DataFrame:
     )
     out = out.sort_values(["alerts", "value"], ascending=[False, True], kind="stable")
     return out.head(limit).reset_index(drop=True)
+
+
+def top_values_by(df: pd.DataFrame, key: str, column: str, limit: int = 10) -> dict[Any, pd.DataFrame]:
+    """:func:`top_values` for every value of ``key`` at once (one groupby, not one per group)."""
+    present = df[df[column].notna() & (df[column] != "")]
+    if present.empty:
+        return {}
+    counts = (
+        present.groupby([key, column], sort=False)
+        .agg(alerts=("id", "size"), last_ns=("time_ns", "max"))
+        .reset_index()
+        .rename(columns={column: "value"})
+        .sort_values([key, "alerts", "value"], ascending=[True, False, True], kind="stable")
+    )
+    top = counts.groupby(key, sort=False).head(limit)
+    return {k: g[["value", "alerts", "last_ns"]].reset_index(drop=True) for k, g in top.groupby(key, sort=False)}
+
+
+def groups(df: pd.DataFrame) -> pd.DataFrame:
+    """Repeated alerts: one row per group with its count, first/last seen and what it was.
+
+    The descriptive columns come from the group's newest alert (all members share them by
+    construction, see ``ingest.group_key``).
+    """
+    columns = ["group", "alerts", "first_ns", "last_ns", "rule", "host", "priority", "proc_name",
+               "cmdline", "image", "user", "page"]
+    if df.empty:
+        return pd.DataFrame(columns=columns)
+    ordered = newest_first(df)
+    stats = ordered.groupby("group", sort=False).agg(
+        alerts=("id", "size"), first_ns=("time_ns", "min"), last_ns=("time_ns", "max")
+    )
+    latest = ordered.drop_duplicates("group").set_index("group")[
+        ["rule", "host", "priority", "proc_name", "cmdline", "image", "user", "page"]
+    ]
+    out = stats.join(latest).reset_index()
+    return out.sort_values(["alerts", "group"], ascending=[False, True], kind="stable")[columns].reset_index(
+        drop=True
+    )
 
 
 def newest_first(df: pd.DataFrame) -> pd.DataFrame:

@@ -25,21 +25,24 @@ from typing import Any
 import pandas as pd
 
 from . import __version__, aggregate, pages, publish
+from .alert_pages import AlertJob, render_alert_pages
 from .catalog import COMPACT_COLUMNS, State, month_of
 from .config import BuildConfig
 from .guidance import GuidanceProvider
 from .ingest import IngestResult, file_digest, ingest, rows_frame
-from .models import FalcoAlert
 from .paths import DocsWriter
 from .readers import InputFile, Problem, discover
 from .redact import Redactor
-from .render import AlertView, Renderer, alert_view, raw_json
+from .render import Renderer
 
 log = logging.getLogger(__name__)
 
 #: Generated subtrees of the docs folder; everything else there is hand-written and kept.
-GENERATED = ("alerts", "rules", "hosts", "priorities", "index.md", "build-report.md", "build-report.json")
-AGGREGATE_TREES = ("rules", "hosts", "priorities")
+GENERATED = (
+    "alerts", "rules", "hosts", "priorities", "groups", "news", "exports",
+    "index.md", "build-report.md", "build-report.json", "feed.xml",
+)
+AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups")
 
 
 @dataclass
@@ -209,34 +212,26 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         for aid, month in zip(sub["id"], month_of(sub["time_ns"]), strict=True):
             by_month.setdefault(month, []).append(aid)
         raw_of.update(state.read_raw(by_month))
-    tick = progress("Rendering alert pages", len(render_ids))
+    jobs = []
     for aid in sorted(render_ids):
-        raw = json.loads(raw_of[aid])
-        alert = FalcoAlert.model_validate(raw)
         prev_id, next_id = link_of.get(aid, ("", ""))
-        page = page_of[aid]
-        view: AlertView = alert_view(
-            aid,
-            page,
-            alert,
-            raw,
-            page_of.get(prev_id) if prev_id else None,
-            page_of.get(next_id) if next_id else None,
-            guidance=guidance.for_alert(alert),
-        )
-        writer.write(page, renderer.alert(view))
-        writer.write(page.removesuffix(".md") + ".json", raw_json(raw) + "\n")
-        tick(1)
+        jobs.append(AlertJob(aid, page_of[aid], raw_of[aid], page_of.get(prev_id), page_of.get(next_id)))
+    del raw_of
+    tick = progress("Rendering alert pages", len(jobs))
+    alert_changes = render_alert_pages(jobs, config.docs_dir, guidance, tick)
+    del jobs
     for page in removed_pages:
         for suffix in (".md", ".json"):
             (config.docs_dir / page.removesuffix(".md")).with_suffix(suffix).unlink(missing_ok=True)
     for path, text in pages.aggregate_pages(catalog, renderer):
         writer.write(path, text)
+    for path, text in pages.group_pages(catalog, renderer):
+        writer.write(path, text)
     writer.write("index.md", pages.dashboard(catalog, renderer))
     writer.write("build-report.md", renderer.page("build_report.md.j2", report=report, limit=1000))
     writer.write("build-report.json", json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
     _remove_stale(config.docs_dir, writer)
-    report.pages_written = len(writer.changed)
+    report.pages_written = len(writer.changed) + len(alert_changes)
     timings["render"] = time.perf_counter() - t
 
     # 4. Site.

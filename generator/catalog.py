@@ -52,6 +52,7 @@ SCHEMA = pa.schema(
         ("container_id", pa.string()),
         ("user", pa.string()),
         ("page", pa.string()),
+        ("group", pa.string()),
         ("origin", pa.string()),
         ("raw", pa.string()),
     ]

@@ -20,14 +20,17 @@ from typing import Any
 
 from markupsafe import Markup
 
-__all__ = ["Markup", "code", "front_matter_str", "json_visible", "md", "pre", "truncate", "visible"]
+__all__ = ["Markup", "code", "front_matter_str", "json_visible", "md", "md_str", "raw_block", "pre", "truncate", "visible"]
 
-_INERT_PUNCTUATION = set("/,.-?")
-_ENTITY_TABLE: dict[int, str] = {
-    ord(ch): f"&#{ord(ch)};"
-    for ch in map(chr, range(0x21, 0x7F))
-    if not ch.isalnum() and ch not in _INERT_PUNCTUATION
-}
+#: ASCII characters that Markdown, its common extensions (pymdownx mark/caret/tilde/critic,
+#: emoji, arithmatex, attr_list) or HTML give meaning to. The rest (``/ , . - ? ; % @`` and
+#: letters/digits/space) is inert mid-line, where alert values always stand.
+_ESCAPED = "&#\\`*_{}[]()<>+!|~^=\"':$"
+_ENTITY_TABLE: dict[int, str] = {ord(ch): f"&#{ord(ch)};" for ch in _ESCAPED}
+#: Replacement order matters: ``&`` first (as ``&amp;``, which has no ``#``), then ``#``, so the
+#: ``&``/``#`` of the entities written by later replacements are never escaped again.
+_REPLACEMENTS = (("&", "&amp;"), *((ch, f"&#{ord(ch)};") for ch in _ESCAPED[1:]))
+_SPECIAL = re.compile("[" + re.escape(_ESCAPED) + "]")
 
 
 def _build_invisible_pattern() -> re.Pattern[str]:
@@ -57,6 +60,8 @@ def _visible_escape(match: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """Replace characters that would be invisible or reorder text with a visible escape."""
+    if text.isprintable():  # C-speed fast path: no control, format or separator characters
+        return text
     return _INVISIBLE.sub(_visible_escape, text)
 
 
@@ -75,16 +80,41 @@ def json_visible(json_text: str) -> str:
     return "\n".join(_INVISIBLE.sub(_json_escape, line) for line in json_text.split("\n"))
 
 
+def md_str(value: Any) -> str:
+    """:func:`md` as a plain ``str``, for code that assembles a larger block itself (faster)."""
+    text = visible(value if type(value) is str else str(value))
+    if _SPECIAL.search(text) is None:
+        return text
+    for ch, entity in _REPLACEMENTS:
+        if ch in text:
+            text = text.replace(ch, entity)
+    return text
+
+
 def md(value: Any) -> Markup:
     """Alert text for Markdown prose, table cells, headings and link text: shown literally."""
     if isinstance(value, Markup):
         return value
-    return Markup(visible(str(value)).translate(_ENTITY_TABLE))
+    return Markup(md_str(value))
 
 
 def code(value: Any) -> Markup:
     """Alert text shown code-formatted inline (``<code>``), literally, safe in table cells."""
-    return Markup(f"<code>{md(value)}</code>")
+    return Markup(f"<code>{md_str(value)}</code>")
+
+
+def raw_block(text: str, css_class: str) -> Markup:
+    """A ``<pre>`` for a top-level raw HTML block (never inside a list item): HTML escaping is
+    enough there, because Python-Markdown passes a block-level raw HTML element through
+    untouched and escaped ``<``/``&`` cannot end it early."""
+    return Markup(f'<pre class="{css_class}"><code>{html.escape(visible_lines(text), quote=False)}</code></pre>')
+
+
+def visible_lines(text: str) -> str:
+    """:func:`visible` applied line by line, keeping the line breaks."""
+    if text.isprintable() or "\n" not in text:
+        return visible(text)
+    return "\n".join(visible(line) for line in text.split("\n"))
 
 
 def pre(text: str, css_class: str = "") -> Markup:
@@ -104,10 +134,27 @@ def pre(text: str, css_class: str = "") -> Markup:
     return Markup(f"<pre{cls}><code>" + "\n".join(lines) + "</code></pre>")
 
 
+#: In ASCII-only JSON: an escaped backslash, or a surrogate pair (a character beyond U+FFFF).
+_JSON_PAIR = re.compile(r"(\\\\)|\\u(d[89ab][0-9a-f]{2})\\u(d[c-f][0-9a-f]{2})")
+
+
+def _yaml_escape(match: re.Match[str]) -> str:
+    if match.group(1):
+        return match.group(1)
+    high, low = int(match.group(2), 16), int(match.group(3), 16)
+    return f"\\U{0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00):08x}"
+
+
 def front_matter_str(value: str) -> Markup:
     """A YAML scalar for page front matter: HTML-escaped (themes print titles unescaped) and
-    JSON-quoted (JSON strings are valid YAML, so nothing can break out of the scalar)."""
-    return Markup(json.dumps(html.escape(visible(value)), ensure_ascii=True))
+    double-quoted with JSON's escapes (nothing can break out of the scalar), in pure ASCII.
+
+    Characters beyond U+FFFF are written as YAML ``\\U0001f600`` escapes: JSON's surrogate
+    pair ``\\ud83d\\ude00`` is two lone surrogates to YAML, which MkDocs' loader rejects, and
+    MkDocs then silently drops the whole front matter into the page body.
+    """
+    quoted = json.dumps(html.escape(visible(value)), ensure_ascii=True)
+    return Markup(_JSON_PAIR.sub(_yaml_escape, quoted))
 
 
 def truncate(text: str, limit: int) -> tuple[str, bool]:

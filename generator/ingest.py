@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,11 +51,27 @@ def _text(value: Any) -> str:
     return "" if is_absent(value) else str(value)
 
 
+_LEADING_TIME = re.compile(
+    r"^\s*(?:\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{2}:\d{2}:\d{2}(?:\.\d+)?):\s*"
+)
+
+
+def group_key(rule: str, host: str, proc_name: str, cmdline: str, image: str, output: str) -> str:
+    """Repeated alerts share a group: same rule, host, process, command line, image and output
+    (without the timestamp Falco puts in front of it)."""
+    parts = (rule, host, proc_name, cmdline, image, _LEADING_TIME.sub("", output, count=1))
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+    return digest[:16]
+
+
 def catalog_row(aid: str, alert: FalcoAlert, raw: dict[str, Any], origin: str) -> dict[str, Any]:
     """The compact columns the aggregates, listings and search filters need."""
     f = alert.output_fields
     image = _text(f.get("container.image.repository"))
     tag = _text(f.get("container.image.tag"))
+    if image and tag:
+        image = f"{image}:{tag}"
+    proc_name, cmdline = _text(f.get("proc.name")), _text(f.get("proc.cmdline"))
     return {
         "id": aid,
         "time_ns": alert.time_ns,
@@ -63,14 +80,15 @@ def catalog_row(aid: str, alert: FalcoAlert, raw: dict[str, Any], origin: str) -
         "host": alert.host,
         "source": alert.source,
         "tags": TAG_SEPARATOR.join(alert.tags),
-        "proc_name": _text(f.get("proc.name")),
-        "cmdline": _text(f.get("proc.cmdline")),
-        "image": f"{image}:{tag}" if image and tag else image,
+        "proc_name": proc_name,
+        "cmdline": cmdline,
+        "image": image,
         "namespace": _text(f.get("k8s.ns.name")) or _text(f.get("ka.target.namespace")),
         "pod": _text(f.get("k8s.pod.name")),
         "container_id": _text(f.get("container.id")),
         "user": _text(f.get("user.name")) or _text(f.get("ka.user.name")) or _text(f.get("ct.user")),
         "page": alert_page(aid, alert.time_ns),
+        "group": group_key(alert.rule, alert.host, proc_name, cmdline, image, alert.output),
         "origin": origin,
         "raw": canonical_json(raw),
     }

@@ -64,7 +64,11 @@ _LINKED = {"rule": rule_page, "host": host_page}
 
 
 def _top(df: pd.DataFrame, column: str, from_page: str, limit: int = 10) -> list[dict[str, Any]]:
-    items = aggregate.top_values(df, column, limit).to_dict("records")
+    return _linked(aggregate.top_values(df, column, limit), column, from_page)
+
+
+def _linked(table: pd.DataFrame | None, column: str, from_page: str) -> list[dict[str, Any]]:
+    items = [] if table is None else table.to_dict("records")
     target = _LINKED.get(column)
     for it in items:
         it["href"] = md_link(from_page, target(it["value"])) if target else None
@@ -96,57 +100,118 @@ def _dimension_pages(df: pd.DataFrame, dim: Dimension, renderer: Renderer) -> It
             intro=f"{len(items):,} {dim.title.lower()} with alerts in the archive.",
         ),
     )
-    for value, group in df.groupby(dim.key, sort=True):
+    tops = {column: aggregate.top_values_by(df, dim.key, column) for _t, _l, column in BREAKDOWNS[dim.key]}
+    group_table = aggregate.groups(df)
+    groups_by = {k: g for k, g in group_table.groupby(dim.key, sort=False)} if dim.key != "priority" else {}
+    show = {"show_rule": dim.key != "rule", "show_host": dim.key != "host"}
+    for value, alerts in df.groupby(dim.key, sort=True):
         page = dim.page(value)
         folder = page.removesuffix("index.md")
-        chunks = aggregate.pages_of(group, PAGE_SIZE)
-        pages = [
-            {"number": i + 1, "href": md_link(page, f"{folder}page-{i + 1}.md")} for i in range(len(chunks))
-        ]
-        by_priority = group["priority"].value_counts().sort_index()
-        stats = {"alerts": len(group), "first_ns": group["time_ns"].min(), "last_ns": group["time_ns"].max()}
-        breakdowns = [
-            (title, label, _top(group, column, page)) for title, label, column in BREAKDOWNS[dim.key]
-        ]
+        by_priority = alerts["priority"].value_counts().sort_index()
         yield (
             page,
             renderer.page(
                 "group.md.j2",
                 kind=dim.kind,
                 name=dim.name(value),
-                stats=stats,
+                stats=_stats(alerts),
                 badge=int(value) if dim.key == "priority" else None,
                 by_priority=[(Priority(int(p)).label, n) for p, n in by_priority.items()]
                 if dim.key != "priority"
                 else [],
-                breakdowns=breakdowns,
-                latest=rows(aggregate.newest_first(group).head(PAGE_SIZE), page),
-                pages=pages,
-                show_rule=dim.key != "rule",
-                show_host=dim.key != "host",
+                breakdowns=[
+                    (title, label, _linked(tops[column].get(value), column, page))
+                    for title, label, column in BREAKDOWNS[dim.key]
+                ],
+                groups=_group_rows(groups_by.get(value), page),
+                latest=rows(aggregate.newest_first(alerts).head(PAGE_SIZE), page),
+                pages=_page_links(page, folder, len(alerts)),
+                **show,
             ),
         )
-        if len(chunks) > 1:
-            for number, chunk in enumerate(chunks, start=1):
-                listing = f"{folder}page-{number}.md"
-                listing_pages = [
-                    {"number": p["number"], "href": md_link(listing, f"{folder}page-{p['number']}.md")}
-                    for p in pages
-                ]
-                yield (
-                    listing,
-                    renderer.page(
-                        "listing.md.j2",
-                        kind=dim.kind,
-                        name=dim.name(value),
-                        number=number,
-                        pages=listing_pages,
-                        back=md_link(listing, page),
-                        rows=rows(chunk, listing),
-                        show_rule=dim.key != "rule",
-                        show_host=dim.key != "host",
-                    ),
-                )
+        yield from _listings(alerts, page, folder, dim.kind, dim.name(value), renderer, **show)
+
+
+def _stats(alerts: pd.DataFrame) -> dict[str, int]:
+    return {
+        "alerts": len(alerts),
+        "first_ns": int(alerts["time_ns"].min()),
+        "last_ns": int(alerts["time_ns"].max()),
+    }
+
+
+def _page_links(from_page: str, folder: str, count: int) -> list[dict[str, Any]]:
+    pages = -(-count // PAGE_SIZE)
+    return [{"number": n, "href": md_link(from_page, f"{folder}page-{n}.md")} for n in range(1, pages + 1)]
+
+
+def _listings(
+    alerts: pd.DataFrame, page: str, folder: str, kind: str, name: str, renderer: Renderer, **show: bool
+) -> Iterator[tuple[str, str]]:
+    """The numbered pages of all alerts of one rule/host/priority/group (only when > 1 page)."""
+    chunks = aggregate.pages_of(alerts, PAGE_SIZE)
+    if len(chunks) <= 1:
+        return
+    for number, chunk in enumerate(chunks, start=1):
+        listing = f"{folder}page-{number}.md"
+        yield (
+            listing,
+            renderer.page(
+                "listing.md.j2",
+                kind=kind,
+                name=name,
+                number=number,
+                pages=_page_links(listing, folder, len(alerts)),
+                back=md_link(listing, page),
+                rows=rows(chunk, listing),
+                **show,
+            ),
+        )
+
+
+def group_page(group_id: str) -> str:
+    return f"groups/{group_id}/index.md"
+
+
+def _group_rows(table: pd.DataFrame | None, from_page: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Groups newest first (a noisy rule is one row per distinct activity, not one per alert)."""
+    if table is None or table.empty:
+        return []
+    top = table.sort_values(["last_ns", "group"], ascending=[False, True], kind="stable").head(limit)
+    out = []
+    for rec in top.to_dict("records"):
+        target = group_page(rec["group"]) if rec["alerts"] > 1 else rec["page"]
+        what = rec["cmdline"] or rec["proc_name"] or rec["user"] or ""
+        out.append({**rec, "href": md_link(from_page, target), "what": what[:120]})
+    return out
+
+
+def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str]]:
+    """One page per group of repeated alerts (two or more occurrences)."""
+    table = aggregate.groups(df)
+    repeated = table[table["alerts"] > 1]
+    if repeated.empty:
+        return
+    members = df[df["group"].isin(repeated["group"])]
+    by_group = dict(tuple(members.groupby("group", sort=False)))
+    for rec in repeated.to_dict("records"):
+        page = group_page(rec["group"])
+        folder = page.removesuffix("index.md")
+        alerts = by_group[rec["group"]]
+        yield (
+            page,
+            renderer.page(
+                "repeated.md.j2",
+                g=rec,
+                rule_href=md_link(page, rule_page(rec["rule"])),
+                host_href=md_link(page, host_page(rec["host"])),
+                latest=rows(aggregate.newest_first(alerts).head(PAGE_SIZE), page),
+                pages=_page_links(page, folder, len(alerts)),
+            ),
+        )
+        yield from _listings(
+            alerts, page, folder, "Group", f"Repeated: {rec['rule']}", renderer, show_rule=False, show_host=False
+        )
 
 
 def dashboard(df: pd.DataFrame, renderer: Renderer) -> str:

@@ -69,10 +69,18 @@ def relative_url(from_md: str, to_md: str) -> str:
     return "./" if rel == "." else rel + "/"
 
 
+def up_prefix(from_md: str) -> str:
+    """``../`` repeated up to the docs root from a page's folder."""
+    return "../" * from_md.count("/")
+
+
 def md_link(from_md: str, to_md: str) -> str:
-    """Relative link to another Markdown page, as MkDocs validates and rewrites it."""
-    rel = os.path.relpath(to_md, os.path.dirname(from_md) or ".")
-    return rel.replace(os.sep, "/")
+    """Relative link to another Markdown page, as MkDocs validates and rewrites it.
+
+    Always climbs to the docs root and back down: not the shortest link, but computed without
+    a path walk (listings make hundreds of thousands of them) and valid under any sub-path.
+    """
+    return up_prefix(from_md) + to_md
 
 
 class DocsWriter:
@@ -86,12 +94,20 @@ class DocsWriter:
         self.root = root.resolve()
         self.written: set[str] = set()
         self.changed: list[str] = []
+        self._folders: dict[str, Path] = {}
 
     def resolve(self, relative: str) -> Path:
         if "\x00" in relative or relative.startswith(("/", "\\")) or ".." in relative.split("/"):
             raise PathEscapeError(root=self.root, relative=relative)
-        target = (self.root / relative).resolve()
-        if not target.is_relative_to(self.root):
+        folder, _, name = relative.rpartition("/")
+        parent = self._folders.get(folder)
+        if parent is None:
+            parent = (self.root / folder).resolve()
+            if not parent.is_relative_to(self.root):
+                raise PathEscapeError(root=self.root, relative=relative)
+            self._folders[folder] = parent
+        target = parent / name
+        if target.is_symlink() and not target.resolve().is_relative_to(self.root):
             raise PathEscapeError(root=self.root, relative=relative)
         return target
 
@@ -101,15 +117,14 @@ class DocsWriter:
             raise DuplicateOutputError(path=self.root / relative)
         self.written.add(relative)
         target = self.resolve(relative)
-        data = content.encode("utf-8") if isinstance(content, str) else content
+        data = content.encode("utf-8", "surrogatepass") if isinstance(content, str) else content
         try:
             if target.stat().st_size == len(data) and target.read_bytes() == data:
                 return False
         except FileNotFoundError:
-            pass
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+        # Not atomic on purpose: a page cut short by a killed run differs from what the next
+        # run renders, so that run rewrites it.
+        target.write_bytes(data)
         self.changed.append(relative)
         return True

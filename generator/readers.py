@@ -12,7 +12,9 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+import math
 import os
+import re
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,6 +25,10 @@ log = logging.getLogger(__name__)
 
 #: A record larger than this is reported instead of read (memory stays bounded).
 MAX_RECORD_BYTES = 64 * 1024 * 1024
+#: Deepest nesting of objects and arrays accepted in a record. Falco's own alerts are at most
+#: three levels deep; every later stage (redaction, validation, pretty-printing) walks values
+#: recursively, so a record nested a few hundred levels deep would crash the whole build.
+MAX_DEPTH = 64
 _CHUNK = 1 << 20
 
 
@@ -59,12 +65,18 @@ class DuplicateKeyError(ValueError):
     pass
 
 
+#: Key names safe to quote in a problem report: Falco field names such as ``proc.aname[2]``.
+#: Anything else might be a secret (or markup) and the report is published, so it is not quoted.
+_QUOTABLE_KEY = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)*(\[[a-z0-9]{1,8}\])?")
+
+
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     obj = dict(pairs)
     if len(obj) != len(pairs):
         seen: set[str] = set()
         dup = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
-        raise DuplicateKeyError(f"duplicate key {dup!r} in one JSON object")
+        name = repr(dup) if len(dup) <= 64 and _QUOTABLE_KEY.fullmatch(dup) else "(name not shown)"
+        raise DuplicateKeyError(f"duplicate key {name} in one JSON object")
     return obj
 
 
@@ -72,7 +84,17 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
-_DECODER = json.JSONDecoder(object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant)
+def _finite_float(text: str) -> float:
+    """``1e400`` parses as infinity, which ``json.dumps`` would write back as invalid JSON."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:40]} is too large for a 64-bit float")
+    return value
+
+
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates, parse_constant=_reject_constant, parse_float=_finite_float
+)
 
 
 def _decode(text: str, pos: int = 0) -> tuple[Any, int]:
@@ -83,14 +105,61 @@ def _decode(text: str, pos: int = 0) -> tuple[Any, int]:
         raise ValueError("JSON nested too deeply") from None
 
 
-def _as_records(path: str, line: int, value: Any) -> Iterator[Record | Problem]:
-    """A top-level JSON value: an object, or an array of objects (sqlite-utils accepts both)."""
+#: A JSON ``\\uD800``..``\\uDFFF`` escape: the only way a lone surrogate can enter a string.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _defect(value: Any, check_surrogates: bool) -> str | None:
+    """Why a decoded record cannot go further, or None; walks without recursion.
+
+    Too deep: every later stage walks values recursively. Lone surrogates (``"\\ud800"`` is
+    valid JSON but not valid Unicode): they cannot be written as UTF-8, so the catalog, the
+    pages and the downloads could not hold them; pydantic rejects them in the top-level fields.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            if depth > MAX_DEPTH:
+                return f"JSON nested deeper than {MAX_DEPTH} levels"
+            for key, sub in item.items():
+                if check_surrogates and _SURROGATE.search(key):
+                    return _surrogate_reason(key)
+                stack.append((sub, depth + 1))
+        elif isinstance(item, list):
+            if depth > MAX_DEPTH:
+                return f"JSON nested deeper than {MAX_DEPTH} levels"
+            stack.extend((sub, depth + 1) for sub in item)
+        elif check_surrogates and isinstance(item, str) and _SURROGATE.search(item):
+            return _surrogate_reason(item)
+    return None
+
+
+def _surrogate_reason(text: str) -> str:
+    found = _SURROGATE.search(text)
+    assert found is not None
+    return f"invalid Unicode: a string holds the lone surrogate \\u{ord(found.group()):04x}"
+
+
+def _record(path: str, line: int, value: dict[str, Any], escapes: bool) -> Record | Problem:
+    reason = _defect(value, check_surrogates=escapes)
+    if reason is not None:
+        return Problem(path, line, reason)
+    return Record(path, line, value)
+
+
+def _as_records(path: str, line: int, value: Any, escapes: bool) -> Iterator[Record | Problem]:
+    """A top-level JSON value: an object, or an array of objects (sqlite-utils accepts both).
+
+    ``escapes``: the JSON text held a surrogate escape, so strings must be checked for them.
+    """
     if isinstance(value, dict):
-        yield Record(path, line, value)
+        yield _record(path, line, value, escapes)
     elif isinstance(value, list):
         for index, item in enumerate(value):
             if isinstance(item, dict):
-                yield Record(path, line, item)
+                yield _record(path, line, item, escapes)
             else:
                 yield Problem(path, line, f"array item {index} is {_json_type(item)}, not an alert object")
     else:
@@ -158,7 +227,7 @@ def _line_event(display: str, line_no: int, raw: bytes) -> Iterator[ReadEvent]:
     if text[end:].strip():
         yield Problem(display, line_no, f"unexpected text after the JSON value at column {end + 1}")
         return
-    yield from _as_records(display, line_no, value)
+    yield from _as_records(display, line_no, value, _SURROGATE_ESCAPE.search(text) is not None)
 
 
 def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
@@ -197,7 +266,7 @@ def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
             try:
                 value, end = _decode(buf, pos)
             except ValueError as exc:
-                if not decoder.eof and len(buf) - pos < MAX_RECORD_BYTES:
+                if _maybe_truncated(exc, buf) and not decoder.eof and len(buf) - pos < MAX_RECORD_BYTES:
                     more = decoder.read()
                     if more:
                         buf += more
@@ -216,7 +285,8 @@ def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
                 line += buf.count("\n", 0, nxt)
                 buf, pos, in_array = buf[nxt:], 0, in_array
                 continue
-            yield from _as_records(display, start_line, value)
+            escapes = _SURROGATE_ESCAPE.search(buf, pos, end) is not None
+            yield from _as_records(display, start_line, value, escapes)
             # Keep the buffer small: drop what was consumed.
             line += buf.count("\n", 0, end)
             buf, pos = buf[end:], 0
@@ -228,9 +298,20 @@ def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
         yield Problem(display, line + buf.count("\n", 0, pos), f"invalid UTF-8: {exc.reason}")
 
 
+def _maybe_truncated(exc: ValueError, buf: str) -> bool:
+    """Could reading more of the file fix this error? Only if the record runs to the buffer's end.
+
+    Without this check a duplicate key or a syntax error mid-buffer would make the reader pull
+    the rest of a large file into memory (up to ``MAX_RECORD_BYTES``) before reporting it.
+    """
+    if not isinstance(exc, json.JSONDecodeError):
+        return False
+    return exc.msg.startswith("Unterminated string") or not buf[exc.pos :].strip()
+
+
 def _describe_json_error(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"invalid JSON: {exc.msg} at column {exc.colno}"
+        return f"invalid JSON: {exc.msg.removesuffix(' at')} at column {exc.colno}"
     if isinstance(exc, DuplicateKeyError):
         return str(exc)
     return f"invalid JSON: {exc}"
@@ -372,13 +453,40 @@ def _rel(root: Path, path: Path) -> str:
         return path.as_posix()
 
 
+_SNIFF_BYTES = 8192
+
+
+def _looks_binary(path: Path) -> bool:
+    """NUL bytes near the start of a file that does not open like JSON: an image, an archive.
+
+    Reading such a file line by line would report thousands of garbage "records"; it is passed
+    over once instead. A JSON file with one corrupt line still starts like JSON and is read, so
+    the good records around the corruption are kept. Errors are left to the reader to report.
+    """
+    try:
+        with _open_binary(path) as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except (*_READ_ERRORS, ValueError):
+        return False
+    return b"\x00" in head and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"[")
+
+
 def read_file(file: InputFile) -> Iterator[ReadEvent]:
-    """Stream every record of one input file; unreadable files become one Problem."""
+    """Stream every record of one input file; unreadable, binary and empty files become one
+    Problem at line 0 (a file passed over, not a quarantined record)."""
     reader = reader_for(file.path)
     assert reader is not None
     try:
         if not os.access(file.path, os.R_OK):
             raise PermissionError(13, "Permission denied")
-        yield from reader(file.path, file.display)
+        if _looks_binary(file.path):
+            yield Problem(file.display, 0, "binary file (NUL bytes, not JSON text), not read")
+            return
+        empty = True
+        for event in reader(file.path, file.display):
+            empty = False
+            yield event
+        if empty:
+            yield Problem(file.display, 0, "empty file: no records in it")
     except OSError as exc:
         yield Problem(file.display, 0, f"cannot open file: {_describe_os_error(exc)}")

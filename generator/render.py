@@ -22,7 +22,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from . import aggregate, escape
 from .escape import Markup
 from .models import FalcoAlert, Priority, format_time_ns, is_absent
-from .paths import md_link, name_slug
+from .paths import md_link, name_slug, up_prefix
 
 #: Field values longer than this are shortened on the page (the .json download has them whole).
 DISPLAY_LIMIT = 2_000
@@ -61,13 +61,26 @@ def link(target: str) -> Markup:
     return Markup(target)
 
 
+def _code_str(value: Any, limit: int = DISPLAY_LIMIT) -> str:
+    """An alert value as inline code (plain ``str``); huge values shortened with a note."""
+    text = value if type(value) is str else json.dumps(value, ensure_ascii=False)
+    if len(text) <= limit:
+        return f"<code>{escape.md_str(text)}</code>"
+    note = f" <em>(shortened: {len(text):,} characters; the full value is in the raw JSON)</em>"
+    return f"<code>{escape.md_str(text[:limit])}</code>{note}"
+
+
 def _code(value: Any, limit: int = DISPLAY_LIMIT) -> Markup:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    shown, cut = escape.truncate(text, limit)
-    note = (
-        f" <em>(shortened: {len(text):,} characters; the full value is in the raw JSON)</em>" if cut else ""
-    )
-    return Markup(escape.code(shown) + Markup(note))
+    return Markup(_code_str(value, limit))
+
+
+def _field_rows(fields: Mapping[str, Any]) -> Markup:
+    """The output-fields table body, built in one pass (the hottest loop of a build)."""
+    lines = []
+    for key, value in fields.items():
+        shown = "<em>absent</em>" if is_absent(value) else _code_str(value)
+        lines.append(f"| <code>{escape.md_str(key)}</code> | {shown} |")
+    return Markup("\n".join(lines))
 
 
 def _time(ns: int) -> str:
@@ -136,12 +149,13 @@ class AlertView:
     summary: Markup
     facts: list[Fact]
     fields: list[tuple[str, Any]]
+    field_rows: Markup
     ancestry: list[tuple[str, str | None]]
     container: list[Fact]
     source_context: list[Fact]
     source_context_title: str
     tags: list[tuple[str, str | None]]
-    raw_json: str
+    raw_json: Markup
     raw_shortened: bool
     download: str
     prev_page: str | None
@@ -380,13 +394,14 @@ def alert_view(
         alert=alert,
         summary=_summary(alert),
         facts=facts,
-        fields=[(key, value) for key, value in f.items()],
+        fields=list(f.items()),
+        field_rows=_field_rows(f),
         ancestry=_ancestry(f),
         container=container,
         source_context=source_context,
         source_context_title=ctx_title,
         tags=_tag_links(alert.tags),
-        raw_json=raw_json(shown),
+        raw_json=escape.raw_block(raw_json(shown), "fa-json"),
         raw_shortened=cut,
         download=page.rsplit("/", 1)[-1].removesuffix(".md") + ".json",
         prev_page=rel(prev_page) if prev_page else None,
@@ -401,9 +416,13 @@ class Renderer:
     def __init__(self) -> None:
         self.env = build_environment()
         self._alert = self.env.get_template("alert.md.j2")
+        self._guidance = self.env.get_template("guidance.md.j2")
 
     def alert(self, view: AlertView) -> str:
         return self._alert.render(v=view)
+
+    def guidance(self, guidance: Any, rule_page: str) -> str:
+        return self._guidance.render(guidance=guidance, rule_page=rule_page)
 
     def page(self, template: str, **context: Any) -> str:
         text = self.env.get_template(template).render(**context)
@@ -429,22 +448,15 @@ class Row:
 
 
 def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
-    out = []
-    for rec in df[["page", "time_ns", "priority", "rule", "host", "proc_name", "cmdline", "user"]].itertuples(
-        index=False
-    ):
-        what = rec.cmdline or rec.proc_name or rec.user or ""
-        out.append(
-            Row(
-                md_link(from_page, rec.page),
-                int(rec.time_ns),
-                int(rec.priority),
-                rec.rule,
-                rec.host,
-                escape.truncate(str(what), 120)[0],
-            )
+    up = up_prefix(from_page)
+    what = df["cmdline"].where(df["cmdline"] != "", df["proc_name"])
+    what = what.where(what != "", df["user"]).fillna("")
+    return [
+        Row(up + page, int(t), int(p), rule, host, w if len(w) <= 120 else w[:120])
+        for page, t, p, rule, host, w in zip(
+            df["page"], df["time_ns"], df["priority"], df["rule"], df["host"], what, strict=True
         )
-    return out
+    ]
 
 
 def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:

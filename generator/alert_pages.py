@@ -1,0 +1,116 @@
+"""Render alert pages: the one stage whose cost grows with the number of alerts rendered.
+
+Pages are independent of each other, so they are rendered by a pool of worker processes
+(forked, so the compiled templates and loaded playbooks are shared, not pickled). Each page's
+bytes depend only on its own alert and neighbours, so the output is identical whatever the
+number of workers or the order they finish in.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .guidance import GuidanceProvider
+from .models import FalcoAlert
+from .paths import DocsWriter, md_link
+from .render import Renderer, alert_view, raw_json, rule_page
+
+#: Below this many pages, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 400
+_CHUNK = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AlertJob:
+    """One page to (re)render: the alert's redacted JSON and its neighbours' page paths."""
+
+    id: str
+    page: str
+    raw: str
+    prev_page: str | None
+    next_page: str | None
+
+
+class AlertPageWriter:
+    """Renders and writes alert pages (one per worker process)."""
+
+    def __init__(self, docs_dir: Path, guidance: GuidanceProvider) -> None:
+        self.renderer = Renderer()
+        self.writer = DocsWriter(docs_dir)
+        self.guidance = guidance
+
+    def write(self, job: AlertJob) -> None:
+        raw = json.loads(job.raw)
+        alert = FalcoAlert.model_validate(raw)
+        renderer = self.renderer
+        to_rule = md_link(job.page, rule_page(alert.rule))
+        view = alert_view(
+            job.id,
+            job.page,
+            alert,
+            raw,
+            job.prev_page,
+            job.next_page,
+            guidance=self.guidance.markdown(alert, lambda g: renderer.guidance(g, to_rule)),
+        )
+        self.writer.write(job.page, renderer.alert(view))
+        self.writer.write(job.page.removesuffix(".md") + ".json", raw_json(raw) + "\n")
+
+
+_WORKER: AlertPageWriter | None = None
+
+
+def _init_worker(docs_dir: Path, guidance: GuidanceProvider) -> None:
+    global _WORKER
+    _WORKER = AlertPageWriter(docs_dir, guidance)
+
+
+def _run_chunk(jobs: Sequence[AlertJob]) -> tuple[int, list[str]]:
+    assert _WORKER is not None
+    before = len(_WORKER.writer.changed)
+    for job in jobs:
+        _WORKER.write(job)
+    return len(jobs), _WORKER.writer.changed[before:]
+
+
+def _chunks(jobs: Sequence[AlertJob], size: int) -> Iterator[Sequence[AlertJob]]:
+    for start in range(0, len(jobs), size):
+        yield jobs[start : start + size]
+
+
+def worker_count() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def render_alert_pages(
+    jobs: Sequence[AlertJob],
+    docs_dir: Path,
+    guidance: GuidanceProvider,
+    tick: Callable[[int], None],
+    workers: int | None = None,
+) -> list[str]:
+    """Write every job's page and JSON download; returns the docs paths that changed."""
+    workers = worker_count() if workers is None else workers
+    if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
+        _init_worker(docs_dir, guidance)
+        changed: list[str] = []
+        for chunk in _chunks(jobs, _CHUNK):
+            done, paths = _run_chunk(chunk)
+            changed += paths
+            tick(done)
+        return changed
+    context = multiprocessing.get_context("fork")
+    changed = []
+    with context.Pool(workers, initializer=_init_worker, initargs=(docs_dir, guidance)) as pool:
+        for done, paths in pool.imap_unordered(_run_chunk, _chunks(jobs, _CHUNK)):
+            changed += paths
+            tick(done)
+    return changed
