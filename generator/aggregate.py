@@ -64,7 +64,9 @@ def top_values_by(df: pd.DataFrame, key: str, column: str, limit: int = 10) -> d
         .sort_values([key, "alerts", "value"], ascending=[True, False, True], kind="stable")
     )
     top = counts.groupby(key, sort=False).head(limit)
-    return {k: g[["value", "alerts", "last_ns"]].reset_index(drop=True) for k, g in top.groupby(key, sort=False)}
+    return {
+        k: g[["value", "alerts", "last_ns"]].reset_index(drop=True) for k, g in top.groupby(key, sort=False)
+    }
 
 
 def groups(df: pd.DataFrame) -> pd.DataFrame:
@@ -73,8 +75,20 @@ def groups(df: pd.DataFrame) -> pd.DataFrame:
     The descriptive columns come from the group's newest alert (all members share them by
     construction, see ``ingest.group_key``).
     """
-    columns = ["group", "alerts", "first_ns", "last_ns", "rule", "host", "priority", "proc_name",
-               "cmdline", "image", "user", "page"]
+    columns = [
+        "group",
+        "alerts",
+        "first_ns",
+        "last_ns",
+        "rule",
+        "host",
+        "priority",
+        "proc_name",
+        "cmdline",
+        "image",
+        "user",
+        "page",
+    ]
     if df.empty:
         return pd.DataFrame(columns=columns)
     ordered = newest_first(df)

@@ -18,7 +18,7 @@ from pathlib import Path
 from .guidance import GuidanceProvider
 from .models import FalcoAlert
 from .paths import DocsWriter, md_link
-from .render import Renderer, alert_view, raw_json, rule_page
+from .render import PageOptions, Renderer, alert_view, raw_json, rule_page
 
 #: Below this many pages, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
@@ -39,10 +39,11 @@ class AlertJob:
 class AlertPageWriter:
     """Renders and writes alert pages (one per worker process)."""
 
-    def __init__(self, docs_dir: Path, guidance: GuidanceProvider) -> None:
+    def __init__(self, docs_dir: Path, guidance: GuidanceProvider, options: PageOptions) -> None:
         self.renderer = Renderer()
         self.writer = DocsWriter(docs_dir)
         self.guidance = guidance
+        self.options = options
 
     def write(self, job: AlertJob) -> None:
         raw = json.loads(job.raw)
@@ -57,6 +58,7 @@ class AlertPageWriter:
             job.prev_page,
             job.next_page,
             guidance=self.guidance.markdown(alert, lambda g: renderer.guidance(g, to_rule)),
+            options=self.options,
         )
         self.writer.write(job.page, renderer.alert(view))
         self.writer.write(job.page.removesuffix(".md") + ".json", raw_json(raw) + "\n")
@@ -65,9 +67,9 @@ class AlertPageWriter:
 _WORKER: AlertPageWriter | None = None
 
 
-def _init_worker(docs_dir: Path, guidance: GuidanceProvider) -> None:
+def _init_worker(docs_dir: Path, guidance: GuidanceProvider, options: PageOptions) -> None:
     global _WORKER
-    _WORKER = AlertPageWriter(docs_dir, guidance)
+    _WORKER = AlertPageWriter(docs_dir, guidance, options)
 
 
 def _run_chunk(jobs: Sequence[AlertJob]) -> tuple[int, list[str]]:
@@ -94,13 +96,14 @@ def render_alert_pages(
     jobs: Sequence[AlertJob],
     docs_dir: Path,
     guidance: GuidanceProvider,
+    options: PageOptions,
     tick: Callable[[int], None],
     workers: int | None = None,
 ) -> list[str]:
     """Write every job's page and JSON download; returns the docs paths that changed."""
     workers = worker_count() if workers is None else workers
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
-        _init_worker(docs_dir, guidance)
+        _init_worker(docs_dir, guidance, options)
         changed: list[str] = []
         for chunk in _chunks(jobs, _CHUNK):
             done, paths = _run_chunk(chunk)
@@ -109,7 +112,7 @@ def render_alert_pages(
         return changed
     context = multiprocessing.get_context("fork")
     changed = []
-    with context.Pool(workers, initializer=_init_worker, initargs=(docs_dir, guidance)) as pool:
+    with context.Pool(workers, initializer=_init_worker, initargs=(docs_dir, guidance, options)) as pool:
         for done, paths in pool.imap_unordered(_run_chunk, _chunks(jobs, _CHUNK)):
             changed += paths
             tick(done)

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 
@@ -33,14 +34,24 @@ from .ingest import IngestResult, file_digest, ingest, rows_frame
 from .paths import DocsWriter
 from .readers import InputFile, Problem, discover
 from .redact import Redactor
-from .render import Renderer
+from .render import PageOptions, Renderer
+from .site import mkdocs_site_url
 
 log = logging.getLogger(__name__)
 
 #: Generated subtrees of the docs folder; everything else there is hand-written and kept.
 GENERATED = (
-    "alerts", "rules", "hosts", "priorities", "groups", "news", "exports",
-    "index.md", "build-report.md", "build-report.json", "feed.xml",
+    "alerts",
+    "rules",
+    "hosts",
+    "priorities",
+    "groups",
+    "news",
+    "exports",
+    "index.md",
+    "build-report.md",
+    "build-report.json",
+    "feed.xml",
 )
 AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups")
 
@@ -218,7 +229,11 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         jobs.append(AlertJob(aid, page_of[aid], raw_of[aid], page_of.get(prev_id), page_of.get(next_id)))
     del raw_of
     tick = progress("Rendering alert pages", len(jobs))
-    alert_changes = render_alert_pages(jobs, config.docs_dir, guidance, tick)
+    options = PageOptions(
+        site_url=config.site_url or mkdocs_site_url(config.mkdocs_config),
+        timezone=ZoneInfo(config.display_timezone) if config.display_timezone else None,
+    )
+    alert_changes = render_alert_pages(jobs, config.docs_dir, guidance, options, tick)
     del jobs
     for page in removed_pages:
         for suffix in (".md", ".json"):

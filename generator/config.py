@@ -8,17 +8,23 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .models import Priority
 from .redact import RedactionConfig
 
 DEFAULT_CONFIG_FILE = Path("falco-archive.toml")
 
 
 class BuildConfig(BaseModel):
-    """Everything one build needs to know."""
+    """Everything one build needs to know.
+
+    ``display_timezone`` (an IANA name such as ``Europe/Paris``) adds a local time next to UTC;
+    ``feed_priority`` is the lowest priority the Atom feed of new alerts carries.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
@@ -32,6 +38,8 @@ class BuildConfig(BaseModel):
     run_mkdocs: bool = True
     full: bool = False
     keep_days: int | None = Field(default=None, ge=1)
+    display_timezone: str | None = None
+    feed_priority: str = "Error"
     rules: list[Path] = Field(default_factory=list)
     playbooks_dir: Path | None = None
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
@@ -57,10 +65,20 @@ def load_config(path: Path | None, **overrides: object) -> BuildConfig:
             continue
         data[key] = value
     try:
-        return BuildConfig.model_validate(data)
+        config = BuildConfig.model_validate(data)
     except ValidationError as exc:
         where = f" in {file}" if file else ""
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False)
         )
         raise ConfigError(f"Invalid configuration{where}: {problems}") from None
+    if config.display_timezone is not None:
+        try:
+            ZoneInfo(config.display_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"Unknown time zone {config.display_timezone!r} (display_timezone)") from None
+    try:
+        Priority.parse(config.feed_priority)
+    except ValueError as exc:
+        raise ConfigError(f"feed_priority: {exc}") from None
+    return config

@@ -20,7 +20,18 @@ from typing import Any
 
 from markupsafe import Markup
 
-__all__ = ["Markup", "code", "front_matter_str", "json_visible", "md", "md_str", "raw_block", "pre", "truncate", "visible"]
+__all__ = [
+    "Markup",
+    "code",
+    "front_matter_str",
+    "json_visible",
+    "md",
+    "md_str",
+    "pre",
+    "raw_block",
+    "truncate",
+    "visible",
+]
 
 #: ASCII characters that Markdown, its common extensions (pymdownx mark/caret/tilde/critic,
 #: emoji, arithmatex, attr_list) or HTML give meaning to. The rest (``/ , . - ? ; % @`` and
@@ -107,7 +118,9 @@ def raw_block(text: str, css_class: str) -> Markup:
     """A ``<pre>`` for a top-level raw HTML block (never inside a list item): HTML escaping is
     enough there, because Python-Markdown passes a block-level raw HTML element through
     untouched and escaped ``<``/``&`` cannot end it early."""
-    return Markup(f'<pre class="{css_class}"><code>{html.escape(visible_lines(text), quote=False)}</code></pre>')
+    return Markup(
+        f'<pre class="{css_class}"><code>{html.escape(visible_lines(text), quote=False)}</code></pre>'
+    )
 
 
 def visible_lines(text: str) -> str:

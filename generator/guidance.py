@@ -15,7 +15,6 @@ is byte-identical to rendering the filled guidance directly.
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -77,8 +76,8 @@ class GuidanceProvider:
         h = hashlib.sha256()
         for path in self._inputs:
             h.update(path.name.encode() + b"\0" + path.read_bytes())
-        for module in ("playbooks.py", "_generic.py", "guidance.py"):
-            path = Path(__file__).with_name(module)
+        for module in ("playbooks.py", "_generic.py", "guidance.py", "mitre.py", "data/mitre.json"):
+            path = Path(__file__).parent / module
             if path.exists():
                 h.update(path.read_bytes())
         return h.hexdigest()
@@ -100,9 +99,7 @@ class GuidanceProvider:
         key = (alert.rule, alert.source, alert.tags, present)
         cached = self._cache.get(key)
         if cached is None:
-            sentinels = {
-                name: f"\ue000{i}\ue001" for i, name in enumerate(self._fields) if present[i]
-            }
+            sentinels = {name: f"\ue000{i}\ue001" for i, name in enumerate(self._fields) if present[i]}
             cached = render(self.for_alert(alert, sentinels))
             self._cache[key] = cached
 
@@ -121,7 +118,11 @@ class GuidanceProvider:
 def _values(alert: FalcoAlert) -> dict[str, object]:
     values: dict[str, object] = dict(alert.output_fields)
     values.update(
-        rule=alert.rule, hostname=alert.host, priority=alert.priority.label, source=alert.source, time=alert.time_iso
+        rule=alert.rule,
+        hostname=alert.host,
+        priority=alert.priority.label,
+        source=alert.source,
+        time=alert.time_iso,
     )
     return values
 

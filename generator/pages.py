@@ -210,7 +210,14 @@ def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str
             ),
         )
         yield from _listings(
-            alerts, page, folder, "Group", f"Repeated: {rec['rule']}", renderer, show_rule=False, show_host=False
+            alerts,
+            page,
+            folder,
+            "Group",
+            f"Repeated: {rec['rule']}",
+            renderer,
+            show_rule=False,
+            show_host=False,
         )
 
 

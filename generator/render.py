@@ -12,17 +12,18 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from . import aggregate, escape
+from . import aggregate, escape, snippets
 from .escape import Markup
 from .models import FalcoAlert, Priority, format_time_ns, is_absent
-from .paths import md_link, name_slug, up_prefix
+from .paths import md_link, name_slug, page_url, up_prefix
 
 #: Field values longer than this are shortened on the page (the .json download has them whole).
 DISPLAY_LIMIT = 2_000
@@ -107,7 +108,9 @@ def build_environment() -> Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,
+        # autoescape=True makes macro output and filter results Markup; ``finalize`` turns every
+        # other value into Markup first, escaped for Markdown (HTML escaping alone is not enough).
+        autoescape=True,
         finalize=_finalize,
     )
     env.filters.update(
@@ -161,7 +164,7 @@ class AlertView:
     prev_page: str | None
     next_page: str | None
     guidance: Any = None
-    links: dict[str, str] = field(default_factory=dict)
+    snippet: tuple[Markup, Markup] | None = None
 
 
 _K8S_AUDIT_FIELDS = [
@@ -363,7 +366,9 @@ def alert_view(
     prev_page: str | None,
     next_page: str | None,
     guidance: Any = None,
+    options: PageOptions | None = None,
 ) -> AlertView:
+    options = options or PageOptions()
     f = alert.output_fields
     rel = lambda target: md_link(page, target)  # noqa: E731
     facts = [
@@ -376,6 +381,9 @@ def alert_view(
     ]
     if alert.uuid is not None:
         facts.append(Fact("UUID", _code(alert.uuid)))
+    if options.timezone is not None:
+        local = datetime.fromtimestamp(alert.time_ns // 1_000_000_000, tz=options.timezone)
+        facts.insert(1, Fact(f"Time ({options.timezone.key})", escape.code(local.isoformat())))
     facts.append(Fact("Output", _code(alert.output)))
     container = [
         Fact(label, _code(_value(f, key))) for label, key in _CONTAINER_FIELDS if _value(f, key) is not None
@@ -407,6 +415,47 @@ def alert_view(
         prev_page=rel(prev_page) if prev_page else None,
         next_page=rel(next_page) if next_page else None,
         guidance=guidance,
+        snippet=_snippets(alert, alert_id, page, options),
+    )
+
+
+@dataclass(frozen=True)
+class PageOptions:
+    """Site-wide settings that shape alert pages."""
+
+    site_url: str | None = None
+    timezone: ZoneInfo | None = None
+
+
+def permanent_url(page: str, site_url: str | None) -> str:
+    """The alert's permanent link: absolute under ``site_url`` when known, else site-relative."""
+    path = page_url(page)
+    return (site_url.rstrip("/") + "/" + path) if site_url else "/" + path
+
+
+def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions) -> tuple[Markup, Markup]:
+    f = alert.output_fields
+    facts = [
+        ("Rule", alert.rule),
+        ("Priority", alert.priority.label),
+        ("Host", alert.host),
+        ("Time (UTC)", alert.time_iso),
+    ]
+    container = _value(f, "container.name") or _value(f, "container.id")
+    if container is not None and container != "host":
+        image = _value(f, "container.image.repository")
+        facts.append(("Container", f"{container} ({image})" if image is not None else str(container)))
+    pod, ns = _value(f, "k8s.pod.name"), _value(f, "k8s.ns.name")
+    if pod is not None:
+        facts.append(("Pod", f"{ns}/{pod}" if ns is not None else str(pod)))
+    facts.append(("Alert ID", alert_id))
+    command = _value(f, "proc.cmdline")
+    url = permanent_url(page, options.site_url)
+    title = f"[Falco] {alert.rule} ({alert.priority.label}) on {alert.host}"
+    cmd = None if command is None else str(command)
+    return (
+        escape.raw_block(snippets.markdown_snippet(title, url, facts, cmd), "fa-snippet"),
+        escape.raw_block(snippets.jira_snippet(title, url, facts, cmd), "fa-snippet"),
     )
 
 

@@ -18,6 +18,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import yaml
 from mkdocs.commands.build import build as mkdocs_build
 from mkdocs.config import load_config
 from mkdocs.exceptions import MkDocsException
@@ -47,6 +48,23 @@ class _BreakHardLinks(BasePlugin):  # type: ignore[type-arg]
                 with contextlib.suppress(FileNotFoundError):
                     os.unlink(file.abs_dest_path)
         return files
+
+
+class _AnyTagLoader(yaml.SafeLoader):
+    """Reads mkdocs.yml without executing its ``!!python/name:`` or ``!ENV`` tags."""
+
+
+_AnyTagLoader.add_multi_constructor("", lambda loader, suffix, node: None)
+
+
+def mkdocs_site_url(config_file: Path) -> str | None:
+    """``site_url`` from mkdocs.yml (for absolute permanent links), without loading plugins."""
+    try:
+        data = yaml.load(config_file.read_text("utf-8"), Loader=_AnyTagLoader)
+    except (OSError, yaml.YAMLError):
+        return None
+    url = data.get("site_url") if isinstance(data, dict) else None
+    return url if isinstance(url, str) and url else None
 
 
 def build_site(

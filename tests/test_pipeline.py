@@ -290,3 +290,55 @@ def test_cli_usage_and_help(workdir: Path) -> None:
         assert res.exit_code == 0 and "Example:" in res.output
     assert runner.invoke(main, ["build", "--no-such-option"]).exit_code == 2
     assert runner.invoke(main, ["build", "does-not-exist"]).exit_code == 2
+
+
+def _internal_links(html_file: Path) -> list[str]:
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html_file.read_text("utf-8"), "html.parser")
+    hrefs = [a.get("href", "") for a in soup.select("article a[href]")]
+    return [h for h in hrefs if h and not h.startswith(("http://", "https://", "#", "mailto:"))]
+
+
+def test_pages_show_real_tables_and_every_link_resolves(workdir: Path) -> None:
+    """Aggregates render as HTML tables (not escaped Markdown) and no internal link is broken."""
+    from bs4 import BeautifulSoup
+
+    inp = workdir / "in"
+    inp.mkdir()
+    rows = [alert(i, hostname=f"node-{i % 3}", priority=["Critical", "Notice", "Warning"][i % 3]) for i in range(12)]
+    same = {"proc.name": "cat", "proc.cmdline": "cat /etc/shadow"}
+    rows += [
+        alert(100 + i, rule="Read sensitive file untrusted", output=f"10:00:0{i}.000000000: same", output_fields=same)
+        for i in range(3)
+    ]
+    (inp / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert build("in", "--site-dir", "site").exit_code == 0
+    site = workdir / "site"
+
+    dashboard = BeautifulSoup((site / "index.html").read_text(), "html.parser")
+    tables = dashboard.select("article table")
+    assert len(tables) >= 4
+    assert "\\n" not in dashboard.select_one("article").get_text()
+    top_rules = [a.get_text() for a in tables[1].select("td a")]
+    assert top_rules[0] == "Terminal shell in container"
+
+    rule_html = site / "rules" / name_slug("Terminal shell in container") / "index.html"
+    rule = BeautifulSoup(rule_html.read_text(), "html.parser")
+    latest = rule.find("h2", string="Latest alerts").find_next("table")
+    assert len(latest.select("tbody tr")) == 12
+    # Three identical alerts (same process, command line, output) are one group with its own page.
+    repeated = site / "rules" / name_slug("Read sensitive file untrusted") / "index.html"
+    soup = BeautifulSoup(repeated.read_text(), "html.parser")
+    group_table = soup.find("h2", string="Repeated activity").find_next("table")
+    cells = [td.get_text() for td in group_table.select("tbody tr")[0].select("td")]
+    assert cells[1] == "3"
+
+    for html_file in site.rglob("index.html"):
+        if "assets" in html_file.parts:
+            continue
+        for href in _internal_links(html_file):
+            target = (html_file.parent / href.split("#")[0]).resolve()
+            if target.is_dir():
+                target = target / "index.html"
+            assert target.is_file(), f"{html_file.relative_to(site)} links to missing {href}"
