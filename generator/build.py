@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from . import __version__, aggregate, pages, publish
+from . import __version__, aggregate, news, pages, publish
 from .alert_pages import AlertJob, render_alert_pages
 from .catalog import COMPACT_COLUMNS, State, month_of
 from .config import BuildConfig
@@ -53,7 +53,7 @@ GENERATED = (
     "build-report.json",
     "feed.xml",
 )
-AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups")
+AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups", "news")
 
 
 @dataclass
@@ -143,6 +143,9 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         not config.full and state.usable_for(fp) and (config.site_dir.exists() or not config.run_mkdocs)
     )
     report.mode = "incremental" if incremental else "full"
+    previous_meta = state.meta()
+    # What the archive held before this build, for "what's new" (even across a full rebuild).
+    before = state.read_compact() if previous_meta.get("complete") else pd.DataFrame(columns=COMPACT_COLUMNS)
     if not incremental:
         state.reset()
         _clean_generated(config.docs_dir)
@@ -171,7 +174,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
 
     # 2. Merge into the catalog.
     t = time.perf_counter()
-    archive = state.read_compact() if incremental else pd.DataFrame(columns=COMPACT_COLUMNS)
+    archive = before if incremental else pd.DataFrame(columns=COMPACT_COLUMNS)
     new = rows_frame(result.rows)
     already = new["id"].isin(archive["id"]) if len(archive) else pd.Series(False, index=new.index)
     new = new[~already.to_numpy()]
@@ -242,7 +245,16 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         writer.write(path, text)
     for path, text in pages.group_pages(catalog, renderer):
         writer.write(path, text)
-    writer.write("index.md", pages.dashboard(catalog, renderer))
+    number = int(previous_meta.get("build_number", 0))
+    fresh = new[~new["id"].isin(before["id"])] if len(before) else new
+    build_news = news.compute(number + 1, fresh[COMPACT_COLUMNS], before)
+    history = news.load_history(config.state_dir / "news")
+    if build_news is not None:
+        number += 1
+        history.append(build_news)
+    for path, text in news.pages(history, catalog, renderer):
+        writer.write(path, text)
+    writer.write("index.md", pages.dashboard(catalog, renderer, history[-1] if history else None))
     writer.write("build-report.md", renderer.page("build_report.md.j2", report=report, limit=1000))
     writer.write("build-report.json", json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
     _remove_stale(config.docs_dir, writer)
@@ -269,7 +281,15 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         timings["mkdocs"] = time.perf_counter() - t
 
     # 5. Remember.
-    state.commit(new_rows=new, removed_ids=removed_ids, links=links, inputs=inputs, meta={"fingerprint": fp})
+    if build_news is not None:
+        news.save(config.state_dir / "news", build_news)
+    state.commit(
+        new_rows=new,
+        removed_ids=removed_ids,
+        links=links,
+        inputs=inputs,
+        meta={"fingerprint": fp, "build_number": number},
+    )
     timings["total"] = time.perf_counter() - t0
     report.timings = timings
     return report

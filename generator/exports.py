@@ -82,6 +82,7 @@ _SCHEMA = pa.schema(
         for name in EXPORT_COLUMNS
     ]
 )
+_STRING_COLUMNS = [name for name in EXPORT_COLUMNS if name not in ("time_ns", "priority_value")]
 _FORMULA_START = re.compile(r"[=+\-@\t\r']")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -96,11 +97,14 @@ def _surrogate_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group()):04x}"
 
 
-def _encodable(column: pd.Series) -> pd.Series:
-    """Lone surrogates as visible ``\\udXXX`` escapes; a no-op scan for ordinary text."""
-    if not column.str.contains(_SURROGATE.pattern, regex=True).any():
-        return column
-    return column.map(lambda text: _SURROGATE.sub(_surrogate_escape, text))
+def _text(column: pd.Series) -> pd.Series:
+    """A column as strings; lone surrogates (only possible in an ``object`` column, which
+    pandas cannot convert to its UTF-8 string dtype) become visible ``\\udXXX`` escapes."""
+    column = column.fillna("")
+    try:
+        return column.astype(str)
+    except UnicodeEncodeError:
+        return column.map(lambda value: _SURROGATE.sub(_surrogate_escape, str(value))).astype(str)
 
 
 def export_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -112,24 +116,20 @@ def export_frame(df: pd.DataFrame) -> pd.DataFrame:
     time_ns = ordered["time_ns"].to_numpy(dtype=np.int64)
     priority = ordered["priority"].to_numpy(dtype=np.int64)
     labels = np.array([*PRIORITY_COLUMNS, ""], dtype=object)
+    known = (priority >= 0) & (priority < len(PRIORITY_COLUMNS))
     out: dict[str, Any] = {
-        "id": ordered["id"].astype(str).to_numpy(dtype=object),
+        "id": _text(ordered["id"]).to_numpy(dtype=object),
         "time": iso_ns(time_ns),
         "time_ns": time_ns,
-        "rule": None,
-        "priority": labels[np.where((priority >= 0) & (priority < len(PRIORITY_COLUMNS)), priority, -1)],
+        "priority": labels[np.where(known, priority, -1)],
         "priority_value": priority.astype(np.int8),
     }
     for name in _TEXT_COLUMNS:
-        column = ordered[name].fillna("").astype(str) if name in ordered else pd.Series("", index=ordered.index)
+        column = _text(ordered[name]) if name in ordered else pd.Series("", index=ordered.index, dtype=str)
         if name == "tags":
             column = column.str.replace(TAG_SEPARATOR, ",", regex=False)
         out[name] = column.to_numpy(dtype=object)
-    frame = pd.DataFrame(out, columns=EXPORT_COLUMNS)
-    for name in EXPORT_COLUMNS:
-        if frame[name].dtype == object:
-            frame[name] = _encodable(frame[name].astype(str))
-    return frame.reset_index(drop=True)
+    return pd.DataFrame(out, columns=EXPORT_COLUMNS)
 
 
 def _defuse(column: pd.Series) -> pd.Series:
@@ -143,9 +143,8 @@ def _defuse(column: pd.Series) -> pd.Series:
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """The CSV export as bytes (for ``DocsWriter``, which writes only changed files)."""
     frame = export_frame(df)
-    for name in EXPORT_COLUMNS:
-        if frame[name].dtype == object:
-            frame[name] = _defuse(frame[name])
+    for name in _STRING_COLUMNS:
+        frame[name] = _defuse(frame[name])
     buf = io.StringIO()
     frame.to_csv(buf, index=False, lineterminator="\r\n")
     return buf.getvalue().encode("utf-8")
@@ -206,8 +205,7 @@ def summary_json(df: pd.DataFrame, key: str) -> dict[str, Any]:
         raise ValueError(f"unknown column {key!r}")
     table = overview(df, key)
     values: list[dict[str, Any]] = []
-    for row in table.itertuples(index=False):
-        record = row._asdict() if hasattr(row, "_asdict") else dict(zip(table.columns, row, strict=True))
+    for record in table.to_dict("records"):
         first_ns, last_ns = int(record["first_ns"]), int(record["last_ns"])
         values.append(
             {
@@ -222,7 +220,7 @@ def summary_json(df: pd.DataFrame, key: str) -> dict[str, Any]:
                 "last_seen_ns": last_ns,
             }
         )
-    return {"key": key, "alerts": int(len(df)), "values": values}
+    return {"key": key, "alerts": len(df), "values": values}
 
 
 def json_bytes(value: Any) -> bytes:

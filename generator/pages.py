@@ -169,6 +169,21 @@ def _listings(
         )
 
 
+def _news_summary(df: pd.DataFrame, latest: Any, page: str) -> dict[str, Any] | None:
+    if latest is None:
+        return None
+    present = df[df["id"].isin(latest.ids)]
+    counts = present["priority"].value_counts()
+    return {
+        "number": latest.number,
+        "href": md_link(page, f"news/{latest.number}.md"),
+        "alerts": len(present),
+        "by_priority": [(int(p), int(counts[int(p)])) for p in Priority if int(p) in counts.index],
+        "new_rules": len(latest.new_rules),
+        "new_hosts": len(latest.new_hosts),
+    }
+
+
 def group_page(group_id: str) -> str:
     return f"groups/{group_id}/index.md"
 
@@ -221,7 +236,7 @@ def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str
         )
 
 
-def dashboard(df: pd.DataFrame, renderer: Renderer) -> str:
+def dashboard(df: pd.DataFrame, renderer: Renderer, latest_news: Any = None) -> str:
     page = "index.md"
     counts = df["priority"].value_counts() if len(df) else pd.Series(dtype="int64")
     by_priority = [
@@ -244,4 +259,5 @@ def dashboard(df: pd.DataFrame, renderer: Renderer) -> str:
         top_rules=_top(df, "rule", page),
         top_hosts=_top(df, "host", page),
         urgent=rows(urgent, page),
+        news=_news_summary(df, latest_news, page),
     )
