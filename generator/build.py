@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from . import __version__, aggregate, news, pages, publish
+from . import __version__, aggregate, news, outputs, pages, publish
 from .alert_pages import AlertJob, render_alert_pages
 from .catalog import COMPACT_COLUMNS, State, month_of
+from .chart_cache import ChartCache
 from .config import BuildConfig
 from .guidance import GuidanceProvider
 from .ingest import IngestResult, file_digest, ingest, rows_frame
+from .models import Priority
 from .paths import DocsWriter
 from .readers import InputFile, Problem, discover
 from .redact import Redactor
@@ -241,7 +243,8 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     for page in removed_pages:
         for suffix in (".md", ".json"):
             (config.docs_dir / page.removesuffix(".md")).with_suffix(suffix).unlink(missing_ok=True)
-    for path, text in pages.aggregate_pages(catalog, renderer):
+    chart_cache = ChartCache(config.state_dir / "charts")
+    for path, text in pages.aggregate_pages(catalog, renderer, chart_cache):
         writer.write(path, text)
     for path, text in pages.group_pages(catalog, renderer):
         writer.write(path, text)
@@ -254,7 +257,13 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         history.append(build_news)
     for path, text in news.pages(history, catalog, renderer):
         writer.write(path, text)
-    writer.write("index.md", pages.dashboard(catalog, renderer, history[-1] if history else None))
+    min_priority = Priority.parse(config.feed_priority)
+    writer.write("feed.xml", outputs.feed_xml(catalog, history, min_priority, options.site_url))
+    for path, data in outputs.export_files(catalog):
+        writer.write(path, data)
+    writer.write("exports/index.md", outputs.exports_page(catalog, renderer, min_priority))
+    latest_news = history[-1] if history else None
+    writer.write("index.md", pages.dashboard(catalog, renderer, chart_cache, latest_news))
     writer.write("build-report.md", renderer.page("build_report.md.j2", report=report, limit=1000))
     writer.write("build-report.json", json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
     _remove_stale(config.docs_dir, writer)
@@ -281,6 +290,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         timings["mkdocs"] = time.perf_counter() - t
 
     # 5. Remember.
+    chart_cache.prune()
     if build_news is not None:
         news.save(config.state_dir / "news", build_news)
     state.commit(

@@ -44,9 +44,9 @@ import hashlib
 import html
 import io
 import json
-import logging
 import re
 import warnings
+from contextlib import AbstractContextManager
 from typing import Any
 
 import matplotlib
@@ -56,6 +56,7 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 from markupsafe import Markup
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
@@ -72,8 +73,6 @@ __all__ = [
     "svg_for_markdown",
     "top_rules_svg",
 ]
-
-log = logging.getLogger(__name__)
 
 #: The badge colours of ``site_src/assets/falco-archive.css`` (``.fa-p-<slug>``): a priority
 #: looks the same in a chart as in the badge next to it.
@@ -207,13 +206,10 @@ def _label(text: str, limit: int = _MAX_LABEL) -> str:
     return shown if len(shown) <= limit else shown[: limit - 1] + "…"
 
 
-def _attr(text: str) -> str:
-    """An attribute value built from data: entity-encoded like Markdown text, then quoted."""
-    return md_str(text)
-
-
 def _json_attr(value: Any) -> str:
-    return _attr(json.dumps(value, ensure_ascii=True, separators=(",", ":")))
+    """Data for a ``data-*`` attribute: ASCII JSON, entity-encoded like Markdown text (so no
+    quote can end the attribute and no Markdown preprocessor sees syntax in it)."""
+    return md_str(json.dumps(value, ensure_ascii=True, separators=(",", ":")))
 
 
 # -- drawing --------------------------------------------------------------------------------------
@@ -247,7 +243,7 @@ def _boxes(x0: np.ndarray, x1: np.ndarray, y0: np.ndarray, y1: np.ndarray) -> Mp
     return MplPath(verts.reshape(-1, 2), codes)
 
 
-def _style_axes(ax: Any, *, left_only: bool = False) -> None:
+def _style_axes(ax: Axes, *, left_only: bool = False) -> None:
     ax.spines["top"].set_visible(False)
     ax.spines["right"].set_visible(False)
     if left_only:
@@ -268,7 +264,7 @@ def _save(fig: Figure) -> str:
     return buf.getvalue()
 
 
-def _style(cid: str) -> Any:
+def _style(cid: str) -> AbstractContextManager[Any]:
     """rcParams for one chart: fonts and colours are read when artists are created, the salt
     and font type when the SVG is written, so the whole chart is drawn inside this context."""
     return matplotlib.rc_context({**_RC, "svg.hashsalt": cid})

@@ -123,6 +123,12 @@ def raw_block(text: str, css_class: str) -> Markup:
     )
 
 
+def attribute(text: str) -> Markup:
+    """Text for an HTML attribute value inside a raw HTML block: quotes, markup and line breaks
+    become character references (a raw newline could end the block at a blank line)."""
+    return Markup(html.escape(visible_lines(text), quote=True).replace("\n", "&#10;"))
+
+
 def visible_lines(text: str) -> str:
     """:func:`visible` applied line by line, keeping the line breaks."""
     if text.isprintable() or "\n" not in text:

@@ -5,14 +5,15 @@ a SIEM. The exports hold the catalog's compact columns (never the raw JSON: it i
 page per alert already serves it), oldest alert first with the ID as tie-breaker, and come out
 byte-identical for the same alerts, so an unchanged archive rewrites nothing.
 
-Columns (both formats, in this order): ``id``, ``time`` (ISO 8601 UTC with nine fractional
-digits, ``2026-11-20T12:00:00.123456789Z``), ``time_ns`` (the same instant as integer
-nanoseconds since the epoch), ``rule``, ``priority`` (Falco's label, ``Critical``),
-``priority_value`` (0 = Emergency .. 7 = Debug), ``host``, ``source``, ``tags`` (joined with
-``,``; Falco tags contain no commas, a hostile one would be ambiguous here but not in the raw
-JSON), ``proc_name``, ``cmdline``, ``image``, ``namespace``, ``pod``, ``container_id``,
-``user``, ``page`` (the alert page, relative to the docs root) and ``origin`` (input file and
-line, relative to the alerts folder).
+Columns (both formats, in this order, see :data:`EXPORT_COLUMNS`): ``id``, ``time`` (ISO 8601
+UTC with nine fractional digits, ``2026-11-20T12:00:00.123456789Z``), ``time_ns`` (the same
+instant as integer nanoseconds since the epoch), ``priority`` (Falco's label, ``Critical``),
+``priority_value`` (0 = Emergency .. 7 = Debug), then the catalog's other compact columns as
+text in catalog order: ``rule``, ``host``, ``source``, ``tags`` (joined with ``,``; Falco tags
+contain no commas, a hostile one would be ambiguous here but not in the raw JSON),
+``proc_name``, ``cmdline``, ``image``, ``namespace``, ``pod``, ``container_id``, ``user``,
+``page`` (the alert page, relative to the docs root), ``group`` (repeat-group key) and
+``origin`` (input file and line, relative to the alerts folder).
 
 CSV and formula injection: spreadsheet applications run a cell that starts with ``=``, ``+``,
 ``-``, ``@``, tab or carriage return as a formula (``=HYPERLINK(...)``, DDE ``=cmd|...``), and
@@ -43,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from .aggregate import PRIORITY_COLUMNS, overview
-from .catalog import TAG_SEPARATOR
+from .catalog import COMPACT_COLUMNS, TAG_SEPARATOR
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -59,23 +60,10 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Text columns copied from the catalog as they are.
-_TEXT_COLUMNS = [
-    "rule",
-    "host",
-    "source",
-    "tags",
-    "proc_name",
-    "cmdline",
-    "image",
-    "namespace",
-    "pod",
-    "container_id",
-    "user",
-    "page",
-    "origin",
-]
-EXPORT_COLUMNS = ["id", "time", "time_ns", "rule", "priority", "priority_value", *_TEXT_COLUMNS[1:]]
+#: Text columns copied from the catalog as they are: every compact column except the three
+#: converted above, so a column added to the catalog is exported without touching this file.
+_TEXT_COLUMNS = [name for name in COMPACT_COLUMNS if name not in ("id", "time_ns", "priority")]
+EXPORT_COLUMNS = ["id", "time", "time_ns", "priority", "priority_value", *_TEXT_COLUMNS]
 _SCHEMA = pa.schema(
     [
         (name, pa.int64() if name == "time_ns" else pa.int8() if name == "priority_value" else pa.string())

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from . import aggregate
+from .chart_cache import ChartCache
 from .models import Priority
 from .paths import md_link
 from .render import PAGE_SIZE, Renderer, host_page, priority_page, rows, rule_page
@@ -75,13 +76,15 @@ def _linked(table: pd.DataFrame | None, column: str, from_page: str) -> list[dic
     return items
 
 
-def aggregate_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str]]:
+def aggregate_pages(df: pd.DataFrame, renderer: Renderer, charts: ChartCache) -> Iterator[tuple[str, str]]:
     """(docs path, Markdown) for every index, group and listing page."""
     for dim in DIMENSIONS:
-        yield from _dimension_pages(df, dim, renderer)
+        yield from _dimension_pages(df, dim, renderer, charts)
 
 
-def _dimension_pages(df: pd.DataFrame, dim: Dimension, renderer: Renderer) -> Iterator[tuple[str, str]]:
+def _dimension_pages(
+    df: pd.DataFrame, dim: Dimension, renderer: Renderer, charts: ChartCache
+) -> Iterator[tuple[str, str]]:
     table = aggregate.overview(df, dim.key)
     if dim.key == "priority":
         table = table.sort_values(dim.key, kind="stable")
@@ -115,6 +118,7 @@ def _dimension_pages(df: pd.DataFrame, dim: Dimension, renderer: Renderer) -> It
                 kind=dim.kind,
                 name=dim.name(value),
                 stats=_stats(alerts),
+                chart=charts.daily(alerts, f"Alerts per day: {dim.name(value)}"),
                 badge=int(value) if dim.key == "priority" else None,
                 by_priority=[(Priority(int(p)).label, n) for p, n in by_priority.items()]
                 if dim.key != "priority"
@@ -236,7 +240,7 @@ def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str
         )
 
 
-def dashboard(df: pd.DataFrame, renderer: Renderer, latest_news: Any = None) -> str:
+def dashboard(df: pd.DataFrame, renderer: Renderer, charts: ChartCache, latest_news: Any = None) -> str:
     page = "index.md"
     counts = df["priority"].value_counts() if len(df) else pd.Series(dtype="int64")
     by_priority = [
@@ -260,4 +264,11 @@ def dashboard(df: pd.DataFrame, renderer: Renderer, latest_news: Any = None) -> 
         top_hosts=_top(df, "host", page),
         urgent=rows(urgent, page),
         news=_news_summary(df, latest_news, page),
+        charts=[
+            charts.daily(df, "Alerts per day"),
+            charts.priorities(df, "Alerts by priority"),
+            charts.top_rules(df, "Top rules"),
+        ]
+        if len(df)
+        else [],
     )

@@ -123,6 +123,8 @@ def build_environment() -> Environment:
         number=_number,
         front=escape.front_matter_str,
         pre=escape.pre,
+        raw_block=escape.raw_block,
+        attr=escape.attribute,
         ext_link=ext_link,
         trusted=trusted,
     )
@@ -164,7 +166,7 @@ class AlertView:
     prev_page: str | None
     next_page: str | None
     guidance: Any = None
-    snippet: tuple[Markup, Markup] | None = None
+    snippet: tuple[str, str] | None = None
 
 
 _K8S_AUDIT_FIELDS = [
@@ -433,7 +435,7 @@ def permanent_url(page: str, site_url: str | None) -> str:
     return (site_url.rstrip("/") + "/" + path) if site_url else "/" + path
 
 
-def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions) -> tuple[Markup, Markup]:
+def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions) -> tuple[str, str]:
     f = alert.output_fields
     facts = [
         ("Rule", alert.rule),
@@ -453,10 +455,7 @@ def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions)
     url = permanent_url(page, options.site_url)
     title = f"[Falco] {alert.rule} ({alert.priority.label}) on {alert.host}"
     cmd = None if command is None else str(command)
-    return (
-        escape.raw_block(snippets.markdown_snippet(title, url, facts, cmd), "fa-snippet"),
-        escape.raw_block(snippets.jira_snippet(title, url, facts, cmd), "fa-snippet"),
-    )
+    return snippets.markdown_snippet(title, url, facts, cmd), snippets.jira_snippet(title, url, facts, cmd)
 
 
 class Renderer:

@@ -12,7 +12,7 @@ every query downloads. So the site gets several independent Pagefind indexes und
   alert time). Packing is greedy from the first day of the month, so appending alerts (what a
   nightly build does) only changes the month's last shard or two; older shards keep their
   exact page set, their signature, and are not re-indexed;
-* ``ids/<3 hex>.json``: alert ID -> day, so a pasted ID or uuid opens its alert directly;
+* ``ids/<2 or 3 hex>.json``: alert ID -> day, so a pasted ID or uuid opens its alert directly;
 * ``shards.json``: the shard list (newest first) and each shard's signature.
 
 A shard is *dirty* when its signature (Pagefind version + its page list, or for ``pages`` the
@@ -61,7 +61,9 @@ FORMAT = 1
 SHARD_CAP = 5_000
 BUNDLE = "pagefind"
 RUNTIME = "pages"
-ID_PREFIX = 3
+#: Hex digits naming an ID-table file: 256 files up to this many alerts (~20 KB each at the
+#: limit), 4,096 files beyond, so one lookup stays a small download at any scale.
+ID_PREFIX_SMALL_UNTIL = 250_000
 #: Top-level site folders that are never a "page" for the pages shard.
 _NOT_PAGES = {"alerts", BUNDLE, "search", "assets"}
 _YEAR, _TWO = re.compile(r"\d{4}"), re.compile(r"\d{2}")
@@ -105,6 +107,7 @@ class ShardRun:
     pages: int
     seconds: float
     peak_rss_bytes: int
+    prepare_seconds: float = 0.0
 
 
 @dataclass
@@ -119,6 +122,9 @@ class SearchReport:
     removed: list[str] = field(default_factory=list)
     id_files_written: int = 0
     seconds: float = 0.0
+    #: Where the time went: "plan" (list pages, hash the pages shard), "index" (views +
+    #: Pagefind), "finish" (ID table, manifest, stale shards).
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def pages_indexed(self) -> int:
@@ -349,6 +355,8 @@ def index_site(
         json.dumps({"shards": sorted(pending | {s.name for s in dirty})}).encode(),
     )
 
+    report.timings["plan"] = round(time.perf_counter() - t0, 3)
+    t1 = time.perf_counter()
     work = site_dir.parent / f".{site_dir.name}.search-work"
     shutil.rmtree(work, ignore_errors=True)
     views = Path(tempfile.mkdtemp(prefix="falco-archive-search-", dir=_scratch_root()))
@@ -361,23 +369,27 @@ def index_site(
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(views, ignore_errors=True)
 
+    report.timings["index"] = round(time.perf_counter() - t1, 3)
+    t1 = time.perf_counter()
     wanted = {s.name for s in shards} | {"ids"}
     if bundle.is_dir():
         for entry in sorted(bundle.iterdir()):
             if entry.is_dir() and entry.name not in wanted:
                 shutil.rmtree(entry)
                 report.removed.append(entry.name)
-    report.id_files_written = write_id_table(bundle / "ids", days)
+    prefix = id_prefix(report.alert_pages)
+    report.id_files_written = write_id_table(bundle / "ids", days, prefix)
     manifest = {
         "format": FORMAT,
         "pagefind": version,
         "runtime": RUNTIME,
         "pages": _shard_entry(pages_shard, bundle),
         "alerts": [_shard_entry(s, bundle) for s in reversed(alert_shards)],
-        "ids": {"prefix": ID_PREFIX, "count": report.alert_pages},
+        "ids": {"prefix": prefix, "count": report.alert_pages},
     }
     _atomic_write(bundle / "shards.json", json.dumps(manifest, indent=1).encode())
-    report.seconds = time.perf_counter() - t0
+    report.timings["finish"] = round(time.perf_counter() - t1, 3)
+    report.seconds = round(time.perf_counter() - t0, 3)
     _atomic_write(
         search_state / "last-run.json", json.dumps(report.as_json(), indent=1, sort_keys=True).encode()
     )
@@ -435,11 +447,13 @@ def _index_shard(site_dir: Path, bundle: Path, work: Path, views: Path, shard: S
         return None
     view = views / shard.name
     out = work / shard.name
+    t = time.perf_counter()
     for page in shard.pages:
         dest = view / page
         dest.parent.mkdir(parents=True, exist_ok=True)
         if shard.name == RUNTIME or not _write_index_block(site_dir / page, dest):
             shutil.copyfile(site_dir / page, dest)
+    prepare = time.perf_counter() - t
     t = time.perf_counter()
     rss = _run_pagefind(view, out)
     seconds = time.perf_counter() - t
@@ -466,7 +480,7 @@ def _index_shard(site_dir: Path, bundle: Path, work: Path, views: Path, shard: S
         seconds,
         rss / 1e6,
     )
-    return ShardRun(shard.name, len(shard.pages), round(seconds, 3), rss)
+    return ShardRun(shard.name, len(shard.pages), round(seconds, 3), rss, round(prepare, 3))
 
 
 def _write_index_block(page: Path, dest: Path) -> bool:
@@ -506,17 +520,21 @@ def _run_pagefind(site: Path, out: Path) -> int:
 # Alert ID lookup
 
 
-def id_bucket(alert_id: str) -> str:
-    """The file an ID is listed in: the first hex digits (after the ``u`` of hashed uuids)."""
-    return alert_id.removeprefix("u")[:ID_PREFIX]
+def id_prefix(alerts: int) -> int:
+    return 2 if alerts <= ID_PREFIX_SMALL_UNTIL else 3
 
 
-def write_id_table(root: Path, days: dict[str, list[str]]) -> int:
+def id_bucket(alert_id: str, prefix: int) -> str:
+    """The file an ID is listed in: its first hex digits (after the ``u`` of hashed uuids)."""
+    return alert_id.removeprefix("u")[:prefix]
+
+
+def write_id_table(root: Path, days: dict[str, list[str]], prefix: int) -> int:
     """``root/<bucket>.json`` = ``{id: "YYYY/MM/DD"}``; writes only files whose bytes change."""
     buckets: dict[str, dict[str, str]] = {}
     for day, ids in days.items():
         for alert_id in ids:
-            buckets.setdefault(id_bucket(alert_id), {})[alert_id] = day
+            buckets.setdefault(id_bucket(alert_id, prefix), {})[alert_id] = day
     written = 0
     root.mkdir(parents=True, exist_ok=True)
     for name, table in buckets.items():
