@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-
 from test_pipeline import alert, build, workdir  # noqa: F401  (fixture)
 
 
@@ -23,8 +22,10 @@ def test_second_build_lists_exactly_its_new_alerts(workdir: Path) -> None:  # no
     (inp / "1.jsonl").write_text("".join(json.dumps(a) + "\n" for a in first))
     assert build("in", "--site-dir", "site").exit_code == 0
 
-    second = [alert(10 + i, rule="Drop and execute new binary in container", hostname="node-9", priority="Critical")
-              for i in range(3)]
+    second = [
+        alert(10 + i, rule="Drop and execute new binary in container", hostname="node-9", priority="Critical")
+        for i in range(3)
+    ]
     second.append(alert(4))  # same rule and host as before: not a first-seen rule or host
     (inp / "2.jsonl").write_text("".join(json.dumps(a) + "\n" for a in second))
     result = build("in", "--site-dir", "site")
@@ -32,9 +33,9 @@ def test_second_build_lists_exactly_its_new_alerts(workdir: Path) -> None:  # no
 
     site = workdir / "site"
     new_ids = {p.stem for p in Path("site_src/alerts").rglob("*.md")} - {
-        p.stem for p in Path("site_src/alerts").rglob("*.md") if any(
-            json.loads(p.with_suffix(".json").read_text())["time"] == a["time"] for a in first
-        )
+        p.stem
+        for p in Path("site_src/alerts").rglob("*.md")
+        if any(json.loads(p.with_suffix(".json").read_text())["time"] == a["time"] for a in first)
     }
     assert len(new_ids) == 4
     assert _alert_links(site / "news" / "2" / "index.html") == new_ids

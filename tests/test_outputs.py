@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import xml.etree.ElementTree as ET
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
-
 from conftest import Project, RunBuild
+
 from generator.paths import name_slug
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -28,8 +27,13 @@ def _alerts(make_alert: Any) -> list[dict[str, Any]]:
                 rule=["Terminal shell in container", "Read sensitive file untrusted"][i % 2],
                 priority=PRIORITIES[i % 4],
                 hostname=f"node-{i % 3}",
-                output_fields={"proc.name": "sh", "proc.cmdline": f"sh -c 'echo {i} | tee /tmp/x'",
-                               "container.name": "web", "k8s.pod.name": "web-1", "k8s.ns.name": "prod"},
+                output_fields={
+                    "proc.name": "sh",
+                    "proc.cmdline": f"sh -c 'echo {i} | tee /tmp/x'",
+                    "container.name": "web",
+                    "k8s.pod.name": "web-1",
+                    "k8s.ns.name": "prod",
+                },
             )
         )
     return out
@@ -48,8 +52,11 @@ def test_feed_and_exports_agree_with_the_site(built: Project) -> None:
     csv = pd.read_csv(site / "exports" / "alerts.csv")
     parquet = pd.read_parquet(site / "exports" / "alerts.parquet")
     assert len(csv) == len(parquet) == len(pages) == 40
-    assert Counter(csv["rule"]) == Counter(parquet["rule"]) == {
-        "Terminal shell in container": 20, "Read sensitive file untrusted": 20}
+    assert (
+        Counter(csv["rule"])
+        == Counter(parquet["rule"])
+        == {"Terminal shell in container": 20, "Read sensitive file untrusted": 20}
+    )
     rules = json.loads((site / "exports" / "rules.json").read_text())
     assert rules["alerts"] == sum(v["count"] for v in rules["values"]) == 40
 

@@ -306,10 +306,18 @@ def test_pages_show_real_tables_and_every_link_resolves(workdir: Path) -> None:
 
     inp = workdir / "in"
     inp.mkdir()
-    rows = [alert(i, hostname=f"node-{i % 3}", priority=["Critical", "Notice", "Warning"][i % 3]) for i in range(12)]
+    rows = [
+        alert(i, hostname=f"node-{i % 3}", priority=["Critical", "Notice", "Warning"][i % 3])
+        for i in range(12)
+    ]
     same = {"proc.name": "cat", "proc.cmdline": "cat /etc/shadow"}
     rows += [
-        alert(100 + i, rule="Read sensitive file untrusted", output=f"10:00:0{i}.000000000: same", output_fields=same)
+        alert(
+            100 + i,
+            rule="Read sensitive file untrusted",
+            output=f"10:00:0{i}.000000000: same",
+            output_fields=same,
+        )
         for i in range(3)
     ]
     (inp / "a.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
