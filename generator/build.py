@@ -163,7 +163,11 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         if known and known.get("size") == file.size and known.get("mtime_ns") == file.mtime_ns:
             inputs[file.display] = known
             continue
-        digest = file_digest(file)
+        try:
+            digest = file_digest(file)
+        except OSError as exc:
+            passed_over.append(Problem(file.display, 0, f"cannot read file: {exc.strerror or exc}"))
+            continue
         entry["sha256"] = digest
         inputs[file.display] = entry
         if known and known.get("sha256") == digest:

@@ -123,6 +123,12 @@ def raw_block(text: str, css_class: str) -> Markup:
     )
 
 
+def html_text(value: Any) -> str:
+    """Alert text inside a raw HTML block (Markdown does not parse those): HTML-escaped, with
+    invisible characters made visible. Cheaper than :func:`md_str` and just as inert there."""
+    return html.escape(visible(value if type(value) is str else str(value)), quote=True)
+
+
 def attribute(text: str) -> Markup:
     """Text for an HTML attribute value inside a raw HTML block: quotes, markup and line breaks
     become character references (a raw newline could end the block at a blank line)."""

@@ -8,6 +8,7 @@ file, line and reason.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Iterable
@@ -18,7 +19,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from .catalog import SCHEMA, TAG_SEPARATOR
-from .models import FalcoAlert, alert_id, canonical_json, describe_validation_error, is_absent
+from .models import FalcoAlert, alert_id, describe_validation_error, is_absent
 from .paths import alert_page
 from .readers import InputFile, Problem, Record, SkippedLine, read_file
 from .redact import Redactor
@@ -64,7 +65,7 @@ def group_key(rule: str, host: str, proc_name: str, cmdline: str, image: str, ou
     return digest[:16]
 
 
-def catalog_row(aid: str, alert: FalcoAlert, raw: dict[str, Any], origin: str) -> dict[str, Any]:
+def catalog_row(aid: str, alert: FalcoAlert, raw_text: str, origin: str) -> dict[str, Any]:
     """The compact columns the aggregates, listings and search filters need."""
     f = alert.output_fields
     image = _text(f.get("container.image.repository"))
@@ -90,7 +91,7 @@ def catalog_row(aid: str, alert: FalcoAlert, raw: dict[str, Any], origin: str) -
         "page": alert_page(aid, alert.time_ns),
         "group": group_key(alert.rule, alert.host, proc_name, cmdline, image, alert.output),
         "origin": origin,
-        "raw": canonical_json(raw),
+        "raw": raw_text,
     }
 
 
@@ -131,10 +132,23 @@ def ingest(
     return result
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _without_surrogates(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The alert and its JSON text, with lone surrogates (``"\\ud800"`` in the input, which no
+    UTF-8 file or Parquet column can hold) replaced by their visible escape text."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    if _SURROGATE.search(text) is None:
+        return obj, text
+    text = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", text)
+    return json.loads(text), text
+
+
 def _accept(result: IngestResult, seen: set[str], record: Record, redactor: Redactor) -> None:
     try:
         aid = alert_id(record.obj)
-        redacted = redactor.redact(record.obj)
+        redacted, raw_text = _without_surrogates(redactor.redact(record.obj))
         alert = FalcoAlert.model_validate(redacted)
     except ValidationError as exc:
         problem = Problem(record.path, record.line, describe_validation_error(exc))
@@ -145,7 +159,7 @@ def _accept(result: IngestResult, seen: set[str], record: Record, redactor: Reda
         result.duplicates += 1
         return
     seen.add(aid)
-    result.rows.append(catalog_row(aid, alert, redacted, f"{record.path}:{record.line}"))
+    result.rows.append(catalog_row(aid, alert, raw_text, f"{record.path}:{record.line}"))
 
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

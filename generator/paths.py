@@ -74,6 +74,15 @@ def up_prefix(from_md: str) -> str:
     return "../" * from_md.count("/")
 
 
+def url_link(from_md: str, to_md: str) -> str:
+    """Relative link between two pages' final URLs, for raw HTML (which MkDocs does not rewrite).
+
+    Climbs to the site root from the page's URL folder (``rules/x/page-2.md`` is served at
+    ``rules/x/page-2/``) and back down, so it is valid under any sub-path.
+    """
+    return "../" * page_url(from_md).count("/") + page_url(to_md)
+
+
 def md_link(from_md: str, to_md: str) -> str:
     """Relative link to another Markdown page, as MkDocs validates and rewrites it.
 

@@ -1,12 +1,13 @@
 """Full-text search over the whole archive with Pagefind, indexed in bounded shards (issue 5).
 
-Why shards: Pagefind's indexer holds the whole index in memory (about 95 MB per 1,000 pages,
-out of memory past ~30,000), has no incremental mode, and a single index grows the metadata
-every query downloads. So the site gets several independent Pagefind indexes under
-``site/pagefind/``:
+Why shards: Pagefind's indexer holds the whole index in memory (measured here: ~140 MB per
+1,000 alert pages, so 8,600 pages peaked at 1.2 GB; reported out of memory past ~30,000), has
+no incremental mode, and a single index grows the metadata every query downloads. So the site
+gets several independent Pagefind indexes under ``site/pagefind/``:
 
-* ``pages/``: hand-written and aggregate pages (not pagination pages), plus the Pagefind
-  runtime (``pagefind.js``, worker, WebAssembly) the browser loads once;
+* ``pages/``: hand-written and aggregate pages (rules, hosts, priorities, dashboard...; not
+  pagination pages, nor the per-incident ``groups/`` listings, which grow with the archive),
+  plus the Pagefind runtime (``pagefind.js``, worker, WebAssembly) the browser loads once;
 * one per contiguous time range of alert pages, named ``YYYY-MM-NN``: a month's days packed in
   order into shards of at most ``cap`` pages (a day with more than ``cap`` alerts is split by
   alert time). Packing is greedy from the first day of the month, so appending alerts (what a
@@ -30,7 +31,7 @@ Nothing is written through an existing file, so a staging site that hard-links t
 (``publish.prepare_staging``) never changes the live site.
 
 The browser side (``overrides/assets/javascripts/fa-search.js``) opens shards newest first,
-one at a time, and stops when a page of results is full.
+one at a time, and stops when a page of results is full or a metadata budget is spent.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -64,8 +65,11 @@ RUNTIME = "pages"
 #: Hex digits naming an ID-table file: 256 files up to this many alerts (~20 KB each at the
 #: limit), 4,096 files beyond, so one lookup stays a small download at any scale.
 ID_PREFIX_SMALL_UNTIL = 250_000
-#: Top-level site folders that are never a "page" for the pages shard.
-_NOT_PAGES = {"alerts", BUNDLE, "search", "assets"}
+#: Top-level site folders whose pages are not put in the ``pages`` shard. ``groups`` (one page
+#: per run of repeated alerts) grows with the archive like ``alerts`` does, so indexing it there
+#: would make every nightly run re-index thousands of pages; each of its alerts is indexed
+#: (same text) and the group pages are listings, reached from rule and host pages.
+_NOT_PAGES = {"alerts", "groups", BUNDLE, "search", "assets"}
 _YEAR, _TWO = re.compile(r"\d{4}"), re.compile(r"\d{2}")
 _ID = re.compile(r"[0-9a-f]{16}|u[0-9a-f]{16}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PAGINATION = re.compile(r"page-\d+")
@@ -572,9 +576,3 @@ def _atomic_write(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-def iter_shard_names(site_dir: Path) -> Iterator[str]:
-    """Names of the alert shards of a built site, newest first (for tools and tests)."""
-    for entry in _read_json(site_dir / BUNDLE / "shards.json").get("alerts", []):
-        yield str(entry["name"])
