@@ -100,7 +100,7 @@ class GuidanceProvider:
         cached = self._cache.get(key)
         if cached is None:
             sentinels = {name: f"\ue000{i}\ue001" for i, name in enumerate(self._fields) if present[i]}
-            cached = render(self.for_alert(alert, sentinels))
+            cached = _html_sections(render(self.for_alert(alert, sentinels)))
             self._cache[key] = cached
 
         def fill(match: re.Match[str]) -> str:
@@ -113,6 +113,30 @@ class GuidanceProvider:
             return (before or "") + escape.md(text) + (after or "")
 
         return escape.Markup(_SENTINEL.sub(fill, cached))
+
+
+_HEADING = re.compile(r"^#{1,6} .*$", re.M)
+
+
+def _html_sections(text: str) -> str:
+    """Headings stay Markdown (MkDocs builds the page's table of contents from them); the body
+    under each is converted to HTML here, once per rule, so MkDocs passes it through as raw
+    HTML instead of parsing the same prose again on every alert page."""
+    import markdown
+
+    converter = markdown.Markdown(extensions=["admonition", "tables"])
+    out: list[str] = []
+    pos = 0
+    for match in [*_HEADING.finditer(text), None]:
+        end = match.start() if match else len(text)
+        body = text[pos:end].strip("\n")
+        if body.strip():
+            converter.reset()
+            out.append(converter.convert(body))
+        if match:
+            out.append(match.group())
+            pos = match.end()
+    return "\n\n".join(out) + "\n"
 
 
 def _values(alert: FalcoAlert) -> dict[str, object]:
