@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from . import __version__, aggregate, news, outputs, pages, publish
+from . import __version__, aggregate, news, outputs, pages, publish, search
 from .alert_pages import AlertJob, render_alert_pages
 from .catalog import COMPACT_COLUMNS, State, month_of
 from .chart_cache import ChartCache
@@ -243,6 +243,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         timezone=ZoneInfo(config.display_timezone) if config.display_timezone else None,
     )
     alert_changes = render_alert_pages(jobs, config.docs_dir, guidance, options, tick)
+    new_pages = {page[:-3] for page in new["page"]}
     del jobs
     for page in removed_pages:
         for suffix in (".md", ".json"):
@@ -290,8 +291,12 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         for page in removed_pages:
             shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
             (stage / page.removesuffix(".md")).with_suffix(".json").unlink(missing_ok=True)
-        publish.swap(config.site_dir)
         timings["mkdocs"] = time.perf_counter() - t
+        t = time.perf_counter()
+        searchable = [path for path in alert_changes if path.endswith(".md") and path[:-3] in new_pages]
+        search.index_site(stage, config.state_dir, changed_pages=searchable, full=not incremental)
+        timings["search"] = time.perf_counter() - t
+        publish.swap(config.site_dir)
 
     # 5. Remember.
     chart_cache.prune()
