@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from . import __version__, aggregate, news, outputs, pages, publish, search
+from . import __version__, aggregate, attack, news, outputs, pages, publish, search
 from .alert_pages import AlertJob, render_alert_pages
 from .catalog import COMPACT_COLUMNS, State, month_of
 from .chart_cache import ChartCache
@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 #: Generated subtrees of the docs folder; everything else there is hand-written and kept.
 GENERATED = (
     "alerts",
+    "mitre",
     "rules",
     "hosts",
     "priorities",
@@ -55,7 +56,7 @@ GENERATED = (
     "build-report.json",
     "feed.xml",
 )
-AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups", "news")
+AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups", "news", "mitre")
 
 
 @dataclass
@@ -249,10 +250,11 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         for suffix in (".md", ".json"):
             (config.docs_dir / page.removesuffix(".md")).with_suffix(suffix).unlink(missing_ok=True)
     chart_cache = ChartCache(config.state_dir / "charts")
-    for path, text in pages.aggregate_pages(catalog, renderer, chart_cache):
+    for path, text in pages.aggregate_pages(catalog, renderer, chart_cache, guidance.rules):
         writer.write(path, text)
     for path, text in pages.group_pages(catalog, renderer):
         writer.write(path, text)
+    writer.write(attack.PAGE, attack.attack_page(catalog, guidance.rules, guidance.playbooks, renderer))
     number = int(previous_meta.get("build_number", 0))
     fresh = new[~new["id"].isin(before["id"])] if len(before) else new
     build_news = news.compute(number + 1, fresh[COMPACT_COLUMNS], before)

@@ -7,7 +7,7 @@ and priority plus their paginated listings) and keeps every count exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,14 +76,16 @@ def _linked(table: pd.DataFrame | None, column: str, from_page: str) -> list[dic
     return items
 
 
-def aggregate_pages(df: pd.DataFrame, renderer: Renderer, charts: ChartCache) -> Iterator[tuple[str, str]]:
+def aggregate_pages(
+    df: pd.DataFrame, renderer: Renderer, charts: ChartCache, rules: Mapping[str, Any] | None = None
+) -> Iterator[tuple[str, str]]:
     """(docs path, Markdown) for every index, group and listing page."""
     for dim in DIMENSIONS:
-        yield from _dimension_pages(df, dim, renderer, charts)
+        yield from _dimension_pages(df, dim, renderer, charts, rules or {})
 
 
 def _dimension_pages(
-    df: pd.DataFrame, dim: Dimension, renderer: Renderer, charts: ChartCache
+    df: pd.DataFrame, dim: Dimension, renderer: Renderer, charts: ChartCache, rules: Mapping[str, Any]
 ) -> Iterator[tuple[str, str]]:
     table = aggregate.overview(df, dim.key)
     if dim.key == "priority":
@@ -119,6 +121,7 @@ def _dimension_pages(
                 name=dim.name(value),
                 stats=_stats(alerts),
                 chart=charts.daily(alerts, f"Alerts per day: {dim.name(value)}"),
+                info=rules.get(value) if dim.key == "rule" else None,
                 badge=int(value) if dim.key == "priority" else None,
                 by_priority=[(Priority(int(p)).label, n) for p, n in by_priority.items()]
                 if dim.key != "priority"

@@ -161,6 +161,8 @@ def build_environment() -> Environment:
         pre=escape.pre,
         raw_block=escape.raw_block,
         h=lambda value: Markup(escape.html_text(value)),
+        # plain-text join (Jinja's own ``join`` HTML-escapes in autoescape mode)
+        joined=lambda items, sep="": sep.join(str(i) for i in items),
         attr=escape.attribute,
         ext_link=ext_link,
         trusted=trusted,
