@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 from bs4 import BeautifulSoup
-
 from conftest import REPO, Project, RunBuild
+
 from generator.paths import name_slug
 
 SEED = REPO.parent / "shared" / "falco-samples" / "alerts" / "inno-devops-labs_F25-DevSecOps-Intro__16.json"
