@@ -33,7 +33,7 @@ from .config import BuildConfig
 from .guidance import GuidanceProvider
 from .ingest import IngestResult, file_digest, ingest, rows_frame
 from .models import Priority
-from .paths import DocsWriter
+from .paths import DocsWriter, page_url
 from .readers import InputFile, Problem, discover
 from .redact import Redactor
 from .render import PageOptions, Renderer
@@ -129,6 +129,7 @@ def fingerprint(config: BuildConfig, redactor: Redactor, guidance: GuidanceProvi
     h.update(redactor.fingerprint().encode())
     h.update(guidance.fingerprint().encode())
     h.update((config.site_url or "").encode())
+    h.update(f"tz={config.display_timezone}\0feed={config.feed_priority}".encode())
     return h.hexdigest()
 
 
@@ -273,7 +274,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     writer.write("index.md", pages.dashboard(catalog, renderer, chart_cache, latest_news))
     writer.write("build-report.md", renderer.page("build_report.md.j2", report=report, limit=1000))
     writer.write("build-report.json", json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
-    _remove_stale(config.docs_dir, writer)
+    stale_pages = _remove_stale(config.docs_dir, writer)
     report.pages_written = len(writer.changed) + len(alert_changes)
     timings["render"] = time.perf_counter() - t
 
@@ -290,6 +291,9 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
             dirty=incremental,
             site_url=config.site_url,
         )
+        for page in stale_pages:  # their HTML survives a dirty build otherwise
+            if page_url(page):
+                shutil.rmtree(stage / page_url(page), ignore_errors=True)
         for page in removed_pages:
             shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
             (stage / page.removesuffix(".md")).with_suffix(".json").unlink(missing_ok=True)
@@ -325,8 +329,9 @@ def _clean_generated(docs_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
+def _remove_stale(docs_dir: Path, writer: DocsWriter) -> list[str]:
     """Aggregate pages not produced by this build (a listing page that no longer exists)."""
+    removed: list[str] = []
     for tree in AGGREGATE_TREES:
         root = docs_dir / tree
         if not root.is_dir():
@@ -335,3 +340,5 @@ def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
             rel = path.relative_to(docs_dir).as_posix()
             if rel not in writer.written:
                 path.unlink()
+                removed.append(rel)
+    return removed

@@ -110,6 +110,7 @@ def _by_priority(df: pd.DataFrame, from_page: str) -> list[dict[str, Any]]:
 
 def page_for(news: BuildNews, present: pd.DataFrame, catalog: pd.DataFrame, renderer: Renderer) -> str:
     page = news_page(news.number)
+    rules, hosts = set(catalog["rule"]), set(catalog["host"])
     listed = present.sort_values(["priority", "time_ns", "id"], ascending=[True, False, False], kind="stable")
     return renderer.page(
         "news.md.j2",
@@ -118,8 +119,13 @@ def page_for(news: BuildNews, present: pd.DataFrame, catalog: pd.DataFrame, rend
         by_priority=_by_priority(present, page),
         listed=rows(listed.head(LISTED), page),
         more=max(0, len(present) - LISTED),
-        new_rules=[{"name": r, "href": md_link(page, rule_page(r))} for r in news.new_rules],
-        new_hosts=[{"name": h, "href": md_link(page, host_page(h))} for h in news.new_hosts],
+        # Retention may have removed every alert of a rule or host since: link only live pages.
+        new_rules=[
+            {"name": r, "href": md_link(page, rule_page(r)) if r in rules else None} for r in news.new_rules
+        ],
+        new_hosts=[
+            {"name": h, "href": md_link(page, host_page(h)) if h in hosts else None} for h in news.new_hosts
+        ],
         grown=_grown(news, catalog, page),
     )
 

@@ -499,25 +499,39 @@ def _write_index_block(page: Path, dest: Path) -> bool:
     return True
 
 
+#: Runs Pagefind as a grandchild and reports its peak RSS. Linux folds the memory high-water
+#: mark of a process's image before ``exec`` into its ``ru_maxrss``, and a child starts as a
+#: copy of its parent: measured directly, Pagefind would "use" as much as the (large) build
+#: process that started it. From this small intermediate process the figure is Pagefind's own.
+_MEASURE = (
+    "import resource, subprocess, sys\n"
+    "code = subprocess.call([sys.executable, '-m', 'pagefind', *sys.argv[1:]])\n"
+    "print('falco-archive-maxrss-kb', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(code)\n"
+)
+
+
 def _run_pagefind(site: Path, out: Path) -> int:
     """Run the Pagefind CLI; returns its peak resident memory in bytes (Linux ``ru_maxrss``)."""
-    cmd = [sys.executable, "-m", "pagefind", "--site", str(site), "--output-path", str(out), "--silent"]
+    args = ["--site", str(site), "--output-path", str(out), "--silent"]
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        proc = subprocess.run(
+            [sys.executable, "-c", _MEASURE, *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
     except OSError as exc:
         raise SearchIndexError(f"Cannot run Pagefind: {exc}") from exc
-    assert proc.stdout is not None
-    output = proc.stdout.read()
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    proc.stdout.close()
+    text = proc.stdout.decode("utf-8", "replace")
+    found = re.search(r"^falco-archive-maxrss-kb (\d+)$", text, re.M)
     if proc.returncode != 0 or not (out / "pagefind-entry.json").exists():
-        text = output.decode("utf-8", "replace").strip()[-2000:]
+        detail = text.replace(found.group(0), "").strip()[-2000:] if found else text.strip()[-2000:]
         raise SearchIndexError(
-            f"Pagefind failed (exit {proc.returncode}) indexing {site}: {text or 'no output'}. "
+            f"Pagefind failed (exit {proc.returncode}) indexing {site}: {detail or 'no output'}. "
             "Is the 'pagefind[extended]' package installed?"
         )
-    return int(usage.ru_maxrss) * 1024
+    return int(found.group(1)) * 1024 if found else 0
 
 
 # ---------------------------------------------------------------------------------------------
