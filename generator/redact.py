@@ -719,7 +719,7 @@ class Redactor:
         return result
 
     def redact(self, value: Any) -> Any:
-        """Return a new structure with every string value redacted; dict keys are kept as is.
+        """Return a new structure with every string redacted, dict keys included.
 
         Accepts JSON-like data (dict, list, tuple, str, numbers, None; also sets and a few
         text-free scalars such as datetimes). Anything else raises ``TypeError`` rather than
@@ -757,7 +757,13 @@ class Redactor:
         out: dict[Any, Any] = {}
         text = self.redact_text if self._enabled else _identity
         cache_get = self._cache.get
-        for key, item in data.items():
+        for raw_key, item in data.items():
+            # Keys are redacted too: a secret can be a field name (``ka.uri.param[<token>]``).
+            key = raw_key
+            if type(raw_key) is str and cache_get(raw_key) is not _CLEAN:
+                key = text(raw_key)
+                while key != raw_key and key in out:  # two keys redacted alike: keep both values
+                    key += " (again)"
             kind = type(item)
             if kind is str:
                 out[key] = item if cache_get(item) is _CLEAN else text(item)

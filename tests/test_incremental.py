@@ -3,8 +3,8 @@
 * three simulated nights (build; new alerts; late alerts, a grown file and duplicates) publish
   exactly the Markdown and HTML one full build of the same input publishes, while leaving the
   pages nothing touched alone (same modification time, same inode);
-* a change of theme, mkdocs.yml, templates, package version or redaction rules turns the next
-  build into a full one by itself, and the change is then remembered;
+* a change of theme, mkdocs.yml, templates, package version, redaction rules or display time
+  zone turns the next build into a full one by itself, and the change is then remembered;
 * an incremental run killed while rendering, inside MkDocs or right after the swap leaves the
   previous site untouched and a state the next run continues from incrementally;
 * ``--keep-days`` removes old alerts from the Markdown, the site and every aggregate, even when
@@ -43,8 +43,16 @@ from generator.render import host_page
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CLI = [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
 SITE_VOLATILE = frozenset(
-    {"build-report", "build-report.json", "sitemap.xml", "sitemap.xml.gz", "search", "pagefind", "404.html"}
-    | {"news"}
+    {
+        "build-report",
+        "build-report.json",
+        "sitemap.xml",
+        "sitemap.xml.gz",
+        "search",
+        "pagefind",
+        "404.html",
+        "news",
+    }
 )
 DOCS_VOLATILE = frozenset({"build-report.md", "build-report.json", "news"})
 _NEWS_MD = re.compile(r"^!!! info \"What's new\"\n(?:    .*\n|\n)*", re.MULTILINE)
