@@ -284,13 +284,17 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         from .site import build_site
 
         stage = publish.prepare_staging(config.site_dir, incremental=incremental, keep_unlinked=("alerts",))
-        build_site(
-            config_file=config.mkdocs_config,
-            docs_dir=config.docs_dir,
-            site_dir=stage,
-            dirty=incremental,
-            site_url=config.site_url,
-        )
+        try:
+            build_site(
+                config_file=config.mkdocs_config,
+                docs_dir=config.docs_dir,
+                site_dir=stage,
+                dirty=incremental,
+                site_url=config.site_url,
+            )
+        except Exception:
+            shutil.rmtree(stage, ignore_errors=True)  # the live site was never touched
+            raise
         for page in stale_pages:  # their HTML survives a dirty build otherwise
             if page_url(page):
                 shutil.rmtree(stage / page_url(page), ignore_errors=True)

@@ -428,6 +428,14 @@ def site_page(browser: Any, built_site: Path, serve_site: Any) -> Iterator[Any]:
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on(
+        "request",
+        lambda r: (
+            errors.append(f"fetched {r.url}: Material takes a rel=alternate link for a language")
+            if r.url.endswith("sitemap.xml")
+            else None
+        ),
+    )
+    page.on(
         "response",
         lambda r: (
             errors.append(f"HTTP {r.status} {r.url}") if r.status >= 400 and "favicon" not in r.url else None
@@ -437,7 +445,7 @@ def site_page(browser: Any, built_site: Path, serve_site: Any) -> Iterator[Any]:
     yield page
     context.close()
     assert not outside, f"requests left 127.0.0.1: {outside}"
-    assert not errors, f"JavaScript errors: {errors}"
+    assert not errors, f"page errors, failed or unwanted requests: {errors}"
 
 
 def wait_done(page: Any) -> str:
