@@ -12,6 +12,7 @@ is an incremental build into an empty archive.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -33,7 +34,7 @@ from .config import BuildConfig
 from .guidance import GuidanceProvider
 from .ingest import IngestResult, file_digest, ingest, rows_frame
 from .models import Priority
-from .paths import DocsWriter, page_url
+from .paths import DocsWriter
 from .readers import InputFile, Problem, discover
 from .redact import Redactor
 from .render import PageOptions, Renderer
@@ -274,7 +275,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     writer.write("index.md", pages.dashboard(catalog, renderer, chart_cache, latest_news))
     writer.write("build-report.md", renderer.page("build_report.md.j2", report=report, limit=1000))
     writer.write("build-report.json", json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
-    stale_pages = _remove_stale(config.docs_dir, writer)
+    _remove_stale(config.docs_dir, writer)
     report.pages_written = len(writer.changed) + len(alert_changes)
     timings["render"] = time.perf_counter() - t
 
@@ -295,9 +296,8 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         except Exception:
             shutil.rmtree(stage, ignore_errors=True)  # the live site was never touched
             raise
-        for page in stale_pages:  # their HTML survives a dirty build otherwise
-            if page_url(page):
-                shutil.rmtree(stage / page_url(page), ignore_errors=True)
+        if incremental:
+            _remove_orphan_html(stage, config.docs_dir)
         for page in removed_pages:
             shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
             (stage / page.removesuffix(".md")).with_suffix(".json").unlink(missing_ok=True)
@@ -333,9 +333,26 @@ def _clean_generated(docs_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def _remove_stale(docs_dir: Path, writer: DocsWriter) -> list[str]:
+def _remove_orphan_html(stage: Path, docs_dir: Path) -> None:
+    """Aggregate HTML whose Markdown is gone (a dirty MkDocs build never deletes pages).
+
+    Checked against the docs folder rather than this run's deletions, so pages removed by an
+    earlier run that was killed before publishing are cleaned up too. The trees are small.
+    """
+    for tree in AGGREGATE_TREES:
+        root = stage / tree
+        if not root.is_dir():
+            continue
+        for html_file in sorted(root.rglob("index.html"), reverse=True):
+            rel = html_file.parent.relative_to(stage).as_posix()
+            if not (docs_dir / rel / "index.md").exists() and not (docs_dir / f"{rel}.md").exists():
+                html_file.unlink()
+                with contextlib.suppress(OSError):
+                    html_file.parent.rmdir()
+
+
+def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
     """Aggregate pages not produced by this build (a listing page that no longer exists)."""
-    removed: list[str] = []
     for tree in AGGREGATE_TREES:
         root = docs_dir / tree
         if not root.is_dir():
@@ -344,5 +361,3 @@ def _remove_stale(docs_dir: Path, writer: DocsWriter) -> list[str]:
             rel = path.relative_to(docs_dir).as_posix()
             if rel not in writer.written:
                 path.unlink()
-                removed.append(rel)
-    return removed

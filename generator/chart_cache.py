@@ -23,6 +23,10 @@ DAYS = 90
 _DAY_NS = 86_400 * 1_000_000_000
 
 
+#: A change to how charts are drawn must not reuse charts drawn the old way.
+_CHARTS_CODE = hashlib.sha256(Path(charts.__file__).read_bytes()).digest()
+
+
 class ChartCache:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -31,7 +35,7 @@ class ChartCache:
     def _get(
         self, kind: str, title: str, numbers: pd.DataFrame | pd.Series, draw: Callable[[], str]
     ) -> Markup:
-        h = hashlib.sha256(f"{kind}\0{title}\0".encode("utf-8", "surrogatepass"))
+        h = hashlib.sha256(_CHARTS_CODE + f"{kind}\0{title}\0".encode("utf-8", "surrogatepass"))
         h.update(pd.util.hash_pandas_object(numbers, index=True).to_numpy().tobytes())
         key = h.hexdigest()[:24]
         self.used.add(key)

@@ -325,10 +325,9 @@ function describeReach(s) {
   if (!s.searched.length) return "";
   const newest = s.searched[0].last;
   const oldest = s.searched[s.searched.length - 1].first;
-  const all = !s.pending.length;
-  return all
-    ? ` (searched the whole archive, ${oldest} to ${newest})`
-    : ` (searched alerts from ${newest} back to ${oldest}; older alerts are searched on demand)`;
+  if (s.pending.length) return ` (searched alerts from ${newest} back to ${oldest}; older alerts are searched on demand)`;
+  if (s.range.from || s.range.to) return ` (searched ${s.range.from || "the start"} to ${s.range.to || "now"})`;
+  return ` (searched the whole archive, ${oldest} to ${newest})`;
 }
 
 async function showMore(s, gen, final = true) {
