@@ -284,7 +284,9 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         t = time.perf_counter()
         from .site import build_site
 
-        stage = publish.prepare_staging(config.site_dir, incremental=incremental, keep_unlinked=("alerts",))
+        stage = publish.prepare_staging(
+            config.site_dir, incremental=incremental, keep_unlinked=("alerts", "pagefind")
+        )
         try:
             build_site(
                 config_file=config.mkdocs_config,

@@ -1,10 +1,9 @@
 """Search (issue 5): shard planning, incremental indexing, and the search page in Chromium.
 
 The unit tests build small fake sites (plain HTML pages shaped like ours) and run the real
-Pagefind CLI on them. The browser tests build a real site with the CLI and MkDocs (as the
-lead's build will, with Material's own search plugin dropped), index it with
-:func:`generator.search.index_site`, serve it on 127.0.0.1 under a sub-path, and drive it
-with headless Chromium, with every request outside 127.0.0.1 refused.
+Pagefind CLI on them. The browser tests build a real site with ``falco-archive build`` (MkDocs,
+then :func:`generator.search.index_site`), serve it on 127.0.0.1 under a sub-path, and drive
+it with headless Chromium, with every request outside 127.0.0.1 refused.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from conftest import copy_skeleton, invoke_build
 from generator import search
 from generator.models import alert_id, parse_time_ns
 from generator.paths import alert_page, page_url
-from generator.search import Shard, index_site, list_alert_pages, plan_alert_shards, write_id_table
+from generator.search import index_site, list_alert_pages, plan_alert_shards, write_id_table
 
 # ---------------------------------------------------------------------------------------------
 # Fake sites
@@ -319,11 +318,6 @@ def test_pagefind_failure_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.M
     assert json.loads((tmp_path / "state" / "search" / "pending.json").read_text())["shards"] == ["pages"]
 
 
-def test_shard_dataclass_is_stable() -> None:
-    a = Shard("x", ("p",), signature="s")
-    assert a == Shard("x", ("p",), signature="s")
-
-
 # ---------------------------------------------------------------------------------------------
 # The real site in Chromium
 
@@ -402,8 +396,15 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     os.chdir(root)
     try:
         invoke_build(["alerts", "--site-dir", f"serve/{SUB}", "--site-url", f"http://127.0.0.1/{SUB}/"])
-        report = index_site(root / "serve" / SUB, root / ".falco-archive", full=True, cap=10)
-        assert report.alert_pages == 27
+        report = json.loads((root / ".falco-archive" / "search" / "last-run.json").read_text())
+        assert report["mode"] == "full" and report["alert_pages"] == 27
+        manifest = json.loads((root / "serve" / SUB / "pagefind" / "shards.json").read_text())
+        assert [s["name"] for s in manifest["alerts"]] == [
+            "2026-03-01",
+            "2026-02-01",
+            "2026-01-01",
+            "2025-12-01",
+        ]
     finally:
         os.chdir(old)
     yield root
