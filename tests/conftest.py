@@ -13,7 +13,9 @@ import json
 import logging
 import os
 import shutil
+import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -203,3 +205,20 @@ def browser() -> Iterator[Any]:
     finally:
         instance.close()
         manager.stop()
+
+
+def kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float) -> None:
+    """SIGKILL ``proc`` as soon as ``ready()`` (polled every 2 ms); fail if it ended first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise AssertionError(f"the build ended (exit {proc.returncode}) before the kill point\n{err}")
+        if ready():
+            proc.kill()
+            proc.wait()
+            return
+        time.sleep(0.002)
+    proc.kill()
+    proc.wait()
+    raise AssertionError("kill point never reached")

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from conftest import kill_when
 
 from generator.models import alert_id, parse_time_ns
 from generator.paths import alert_page
@@ -62,23 +63,6 @@ def _start(project: Project, *extra: str) -> subprocess.Popen[bytes]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
-
-
-def _kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 120.0) -> None:
-    """SIGKILL ``proc`` as soon as ``ready()`` (polled every 2 ms); fail if it finished first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise AssertionError(f"the build ended (exit {proc.returncode}) before the kill point\n{err}")
-        if ready():
-            proc.kill()
-            proc.wait()
-            return
-        time.sleep(0.002)
-    proc.kill()
-    proc.wait()
-    raise AssertionError("kill point never reached")
 
 
 def _page_written(project: Project, alert: dict[str, Any]) -> Callable[[], bool]:
@@ -166,14 +150,14 @@ def test_killed_builds_leave_the_previous_site_whole(
         new = _alerts(batch, 15)
         project.write_jsonl(f"batch-{batch}.jsonl", new)
         everything += new
-        _kill_when(_start(project, *options), point(new))
+        kill_when(_start(project, *options), point(new), timeout=120.0)
         after = snapshot(project.site)
         assert after.keys() == before.keys(), f"killed {name}: files appeared or vanished in the live site"
         changed = [k for k in before if before[k] != after[k]]
         assert not changed, f"killed {name}: live files changed: {changed[:5]}"
 
     # Killed after the swap, before the state is committed: the new site is live and whole.
-    _kill_when(_start(project), _swapped(project))
+    kill_when(_start(project), _swapped(project), timeout=120.0)
     _whole(project, everything)
 
     run_build(["alerts"])

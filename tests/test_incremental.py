@@ -24,14 +24,13 @@ import re
 import shutil
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import copy_skeleton, invoke_build
+from conftest import copy_skeleton, invoke_build, kill_when
 
 import generator.build
 from benchmarks.synth import generate, write_alerts
@@ -346,23 +345,6 @@ def test_theme_config_template_version_and_redaction_changes_force_a_full_build(
     assert build(project, "--no-mkdocs", "--config", str(config))["mode"] == "incremental"
 
 
-def _kill_when(proc: subprocess.Popen[bytes], ready: Callable[[], bool], timeout: float = 180.0) -> None:
-    """SIGKILL ``proc`` as soon as ``ready()`` (polled every 2 ms); fail if it ended first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            err = proc.stderr.read().decode() if proc.stderr else ""
-            raise AssertionError(f"the build ended (exit {proc.returncode}) before the kill point\n{err}")
-        if ready():
-            proc.kill()
-            proc.wait()
-            return
-        time.sleep(0.002)
-    proc.kill()
-    proc.wait()
-    raise AssertionError("kill point never reached")
-
-
 def test_killed_incremental_runs_leave_site_and_state_usable(
     after_two_nights: Path, nights: dict[str, Any], reference: dict[str, str]
 ) -> None:
@@ -397,7 +379,7 @@ def test_killed_incremental_runs_leave_site_and_state_usable(
     for name, ready in (("while rendering", rendering), ("inside MkDocs", in_mkdocs)):
         if name == "inside MkDocs":
             shutil.rmtree(stage, ignore_errors=True)  # a fresh staging folder, not the stale one
-        _kill_when(start(), ready)
+        kill_when(start(), ready, timeout=180.0)
         assert file_bytes(site) == site_before, f"killed {name}: the live site changed"
         # The state is committed last: nothing in it changed or vanished (caches may grow).
         state_now = file_bytes(state)
@@ -412,7 +394,7 @@ def test_killed_incremental_runs_leave_site_and_state_usable(
         except FileNotFoundError:
             return False
 
-    _kill_when(start(), swapped)
+    kill_when(start(), swapped, timeout=180.0)
     for html in late_html:
         assert (site / html).is_file(), f"killed after the swap: {html} missing from the live site"
 
@@ -446,7 +428,7 @@ def test_keep_days_removes_old_alerts_everywhere(tmp_path: Path) -> None:
     # A first attempt dies inside MkDocs, after it deleted the stale Markdown pages: the next
     # run must still remove their HTML.
     stage = project / "site.staging"
-    _kill_when(
+    kill_when(
         subprocess.Popen(
             [*CLI, "build", "alerts", "-q", "--keep-days", "30"],
             cwd=project,
@@ -454,6 +436,7 @@ def test_keep_days_removes_old_alerts_everywhere(tmp_path: Path) -> None:
             stderr=subprocess.PIPE,
         ),
         stage.is_dir,
+        timeout=180.0,
     )
     report = build(project, "--keep-days", "30")
     assert report["mode"] == "incremental"
