@@ -82,14 +82,18 @@ def skeleton(work: Path) -> None:
 
 
 def mkdocs(work: Path, dirty: bool) -> float:
+    """MkDocs over every page (``dirty``: into the kept site, converting only newer Markdown)."""
     from generator.site import build_site
 
     t = time.perf_counter()
+    site = work / "serve" / SUB
+    if not dirty:
+        shutil.rmtree(site, ignore_errors=True)
+    site.mkdir(parents=True, exist_ok=True)
     build_site(
         config_file=work / "mkdocs.yml",
         docs_dir=work / "site_src",
-        site_dir=work / "serve" / SUB,
-        dirty=dirty,
+        site_dir=site,
         site_url=f"http://127.0.0.1/{SUB}/",
     )
     return time.perf_counter() - t

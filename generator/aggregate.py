@@ -138,13 +138,3 @@ def daily_counts(df: pd.DataFrame) -> pd.DataFrame:
     )
     table.index.name = "day"
     return table.reset_index()
-
-
-def pages_of(df: pd.DataFrame, size: int) -> list[pd.DataFrame]:
-    """Split alerts into numbered pages of ``size``, page 1 holding the OLDEST alerts.
-
-    Numbering from the oldest end keeps a page's URL showing the same alerts when new ones
-    arrive: only the last page grows. Each page lists its alerts newest first.
-    """
-    ordered = oldest_first(df)
-    return [newest_first(ordered.iloc[i : i + size]) for i in range(0, len(ordered), size)]

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .guidance import GuidanceProvider
 from .models import FalcoAlert
-from .paths import DocsWriter, md_link
+from .paths import DocsWriter, url_link
 from .render import PageOptions, Renderer, alert_view, raw_json, rule_page
 
 #: Below this many pages, starting worker processes costs more than it saves.
@@ -49,7 +49,7 @@ class AlertPageWriter:
         raw = json.loads(job.raw)
         alert = FalcoAlert.model_validate(raw)
         renderer = self.renderer
-        to_rule = md_link(job.page, rule_page(alert.rule))
+        to_rule = url_link(job.page, rule_page(alert.rule))
         view = alert_view(
             job.id,
             job.page,

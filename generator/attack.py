@@ -14,7 +14,7 @@ import pandas as pd
 
 from . import mitre
 from .catalog import TAG_SEPARATOR
-from .paths import md_link
+from .paths import url_link
 from .playbooks import Playbook
 from .render import Renderer, rule_page
 from .rules import RuleInfo
@@ -73,7 +73,7 @@ def attack_page(
                     "technique": technique,
                     "alerts": int(by_rule.sum()),
                     "rules": [
-                        {"name": r, "alerts": int(n), "href": md_link(PAGE, rule_page(r))}
+                        {"name": r, "alerts": int(n), "href": url_link(PAGE, rule_page(r))}
                         for r, n in by_rule.head(5).items()
                     ],
                 }

@@ -27,13 +27,14 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 
 from . import __version__, aggregate, attack, news, outputs, pages, publish, search
-from .alert_pages import AlertJob, render_alert_pages
+from .alert_pages import AlertJob, render_alert_pages, worker_count
 from .catalog import COMPACT_COLUMNS, State, month_of
 from .chart_cache import ChartCache
 from .config import BuildConfig
 from .guidance import GuidanceProvider
 from .ingest import IngestResult, file_digest, ingest, rows_frame
 from .models import Priority
+from .pages import Changes
 from .paths import DocsWriter
 from .readers import InputFile, Problem, discover
 from .redact import Redactor
@@ -74,6 +75,7 @@ class BuildReport:
     skipped_lines: int = 0
     archived: int = 0
     pages_written: int = 0
+    mkdocs_runs: int = 0
     problems: list[Problem] = field(default_factory=list)
     passed_over: list[Problem] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
@@ -116,11 +118,11 @@ def _no_progress(_label: str, _total: int) -> Callable[[int], None]:
 def fingerprint(config: BuildConfig, redactor: Redactor, guidance: GuidanceProvider) -> str:
     """Everything besides the alerts that shapes a page; a change forces a full rebuild."""
     h = hashlib.sha256(f"falco-archive {__version__}".encode())
-    templates = Path(__file__).parent / "templates"
-    for path in sorted(templates.glob("*.j2")):
-        h.update(path.name.encode() + path.read_bytes())
-    h.update(Path(__file__).with_name("escape.py").read_bytes())
-    h.update(Path(__file__).with_name("render.py").read_bytes())
+    # All of our own code and data, not just the templates: any change may change a page.
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts:
+            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
     if config.mkdocs_config.exists():
         h.update(config.mkdocs_config.read_bytes())
     overrides = config.mkdocs_config.parent / "overrides"
@@ -194,11 +196,13 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     )
     removed_ids: set[str] = set()
     removed_pages: list[str] = []
+    removed_rows = catalog.iloc[0:0]
     if config.keep_days is not None and len(catalog):
         cutoff = int(time.time() * 1e9) - config.keep_days * 86_400 * 1_000_000_000
         old = catalog["time_ns"] < cutoff
-        removed_ids = set(catalog.loc[old, "id"])
-        removed_pages = list(catalog.loc[old, "page"])
+        removed_rows = catalog[old]
+        removed_ids = set(removed_rows["id"])
+        removed_pages = list(removed_rows["page"])
         catalog = catalog[~old].reset_index(drop=True)
         new = new[~new["id"].isin(removed_ids)]
     report.records = result.records
@@ -221,8 +225,16 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     render_ids = set(new["id"]) | set(changed["id"])
     timings["aggregate"] = time.perf_counter() - t
 
-    # 3. Render.
+    # 3. Render. A run killed after it started writing pages may have rewritten pages of alerts
+    # the next run no longer sees (their input file gone), and a run without MkDocs leaves pages
+    # the site does not show yet: after either, the next run renders every aggregate page and
+    # MkDocs looks at the whole docs folder (converting what is newer than its HTML), once.
     t = time.perf_counter()
+    started = config.state_dir / "render-started"
+    catch_up = not incremental or started.exists() or not previous_meta.get("published", False)
+    changes = Changes(added=new[COMPACT_COLUMNS], removed=removed_rows, everything=catch_up)
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    started.touch()
     writer = DocsWriter(config.docs_dir)
     renderer = Renderer()
     page_of = dict(zip(catalog["id"], catalog["page"], strict=True))
@@ -247,15 +259,16 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     )
     alert_changes = render_alert_pages(jobs, config.docs_dir, guidance, options, tick)
     new_pages = {page[:-3] for page in new["page"]}
+    alert_files = {p for job in jobs for p in (job.page, job.page.removesuffix(".md") + ".json")}
     del jobs
     for page in removed_pages:
         for suffix in (".md", ".json"):
             (config.docs_dir / page.removesuffix(".md")).with_suffix(suffix).unlink(missing_ok=True)
     chart_cache = ChartCache(config.state_dir / "charts")
-    for path, text in pages.aggregate_pages(catalog, renderer, chart_cache, guidance.rules):
-        writer.write(path, text)
-    for path, text in pages.group_pages(catalog, renderer):
-        writer.write(path, text)
+    for path, text in pages.aggregate_pages(catalog, renderer, chart_cache, guidance.rules, changes):
+        writer.write(path, text) if text is not None else writer.keep(path)
+    for path, text in pages.group_pages(catalog, renderer, changes):
+        writer.write(path, text) if text is not None else writer.keep(path)
     writer.write(attack.PAGE, attack.attack_page(catalog, guidance.rules, guidance.playbooks, renderer))
     number = int(previous_meta.get("build_number", 0))
     fresh = new[~new["id"].isin(before["id"])] if len(before) else new
@@ -284,16 +297,17 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         t = time.perf_counter()
         from .site import build_site
 
-        stage = publish.prepare_staging(
-            config.site_dir, incremental=incremental, keep_unlinked=("alerts", "pagefind")
-        )
+        stage = publish.prepare_staging(config.site_dir, incremental=incremental)
+        rendered = writer.written | alert_files
         try:
-            build_site(
+            report.mkdocs_runs = build_site(
                 config_file=config.mkdocs_config,
                 docs_dir=config.docs_dir,
                 site_dir=stage,
-                dirty=incremental,
+                files=None if catch_up else sorted(rendered),
+                always=_hand_written(config.docs_dir),
                 site_url=config.site_url,
+                workers=worker_count(),
             )
         except Exception:
             shutil.rmtree(stage, ignore_errors=True)  # the live site was never touched
@@ -319,11 +333,24 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         removed_ids=removed_ids,
         links=links,
         inputs=inputs,
-        meta={"fingerprint": fp, "build_number": number},
+        meta={"fingerprint": fp, "build_number": number, "published": config.run_mkdocs},
     )
+    started.unlink(missing_ok=True)
     timings["total"] = time.perf_counter() - t0
     report.timings = timings
     return report
+
+
+def _hand_written(docs_dir: Path) -> list[str]:
+    """Docs files outside the generated trees (about.md, search.md, assets): every MkDocs run needs them."""
+    out = []
+    for top in sorted(docs_dir.iterdir()) if docs_dir.is_dir() else []:
+        if top.name in GENERATED:
+            continue
+        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
+            if path.is_file():
+                out.append(path.relative_to(docs_dir).as_posix())
+    return out
 
 
 def _clean_generated(docs_dir: Path) -> None:
@@ -361,5 +388,5 @@ def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
             continue
         for path in root.rglob("*.md"):
             rel = path.relative_to(docs_dir).as_posix()
-            if rel not in writer.written:
+            if rel not in writer.written and rel not in writer.kept:
                 path.unlink()

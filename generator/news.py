@@ -20,7 +20,7 @@ import pandas as pd
 
 from . import aggregate
 from .models import Priority
-from .paths import md_link
+from .paths import url_link
 from .render import Renderer, host_page, priority_page, rows, rule_page
 
 #: Alerts listed on one news page (the rest are counted, and browsable by priority).
@@ -87,7 +87,7 @@ def pages(history: list[BuildNews], catalog: pd.DataFrame, renderer: Renderer) -
         entries.append(
             {
                 "number": news.number,
-                "href": md_link(index, news_page(news.number)),
+                "href": url_link(index, news_page(news.number)),
                 "alerts": len(present),
                 "newest_ns": news.newest_ns,
                 "by_priority": _by_priority(present, index),
@@ -102,7 +102,7 @@ def pages(history: list[BuildNews], catalog: pd.DataFrame, renderer: Renderer) -
 def _by_priority(df: pd.DataFrame, from_page: str) -> list[dict[str, Any]]:
     counts = df["priority"].value_counts()
     return [
-        {"priority": int(p), "alerts": int(counts[int(p)]), "href": md_link(from_page, priority_page(p))}
+        {"priority": int(p), "alerts": int(counts[int(p)]), "href": url_link(from_page, priority_page(p))}
         for p in Priority
         if int(p) in counts.index
     ]
@@ -121,10 +121,10 @@ def page_for(news: BuildNews, present: pd.DataFrame, catalog: pd.DataFrame, rend
         more=max(0, len(present) - LISTED),
         # Retention may have removed every alert of a rule or host since: link only live pages.
         new_rules=[
-            {"name": r, "href": md_link(page, rule_page(r)) if r in rules else None} for r in news.new_rules
+            {"name": r, "href": url_link(page, rule_page(r)) if r in rules else None} for r in news.new_rules
         ],
         new_hosts=[
-            {"name": h, "href": md_link(page, host_page(h)) if h in hosts else None} for h in news.new_hosts
+            {"name": h, "href": url_link(page, host_page(h)) if h in hosts else None} for h in news.new_hosts
         ],
         grown=_grown(news, catalog, page),
     )
@@ -140,7 +140,7 @@ def _grown(news: BuildNews, catalog: pd.DataFrame, page: str) -> list[dict[str, 
             {
                 **rec,
                 "added": news.grown_groups.get(rec["group"], 0),
-                "href": md_link(page, f"groups/{rec['group']}/index.md"),
+                "href": url_link(page, f"groups/{rec['group']}/index.md"),
             }
         )
     return out

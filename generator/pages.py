@@ -1,14 +1,18 @@
 """Which pages the site has and what each one shows: aggregates, dashboard, build report.
 
-Alert pages are rendered in ``build.py`` (only the new or changed ones); everything here is
-recomputed from the compact catalog on every build, which is cheap (one page per rule, host
-and priority plus their paginated listings) and keeps every count exact.
+Alert pages are rendered in ``build.py`` (only the new or changed ones). The aggregate pages
+here are computed from the compact catalog, but a nightly build renders only those whose
+alerts changed (:class:`Changes`): a rule, host, priority or group page shows nothing but its
+own alerts, so a value that got no new alert keeps its pages as they are, and a listing page
+(numbered from the oldest alert) changes only from the first page a new alert lands on. The
+generators yield ``(path, None)`` for a page kept as it is, so the writer knows it is still
+part of the site. The overview pages, dashboard and news are cheap and always rendered.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -16,10 +20,58 @@ import pandas as pd
 from . import aggregate
 from .chart_cache import ChartCache
 from .models import Priority
-from .paths import md_link
+from .paths import url_link
 from .render import PAGE_SIZE, Renderer, host_page, priority_page, rows, rule_page
 
 PRIORITIES = aggregate.PRIORITY_COLUMNS
+
+#: A page and its Markdown, or ``None``: the page stays as an earlier build wrote it.
+Rendered = tuple[str, str | None]
+
+
+@dataclass(frozen=True)
+class Changes:
+    """The catalog rows this build added and removed (compact columns).
+
+    ``everything`` (a full build, or the run after an interrupted one) renders every page.
+    """
+
+    added: pd.DataFrame = field(default_factory=pd.DataFrame)
+    removed: pd.DataFrame = field(default_factory=pd.DataFrame)
+    everything: bool = False
+
+    def touched(self, key: str) -> set[Any] | None:
+        """Values of ``key`` whose pages must be rendered (``None``: all of them)."""
+        if self.everything:
+            return None
+        return {*self.added.get(key, ()), *self.removed.get(key, ())}
+
+    def first_changed_page(self, ordered: pd.DataFrame, key: str, value: Any) -> int:
+        """Number of the first listing page of ``ordered`` (oldest first) that changed.
+
+        Removals shift every page, and so does a change in the number of pages (every page
+        links to all of them); otherwise pages before the oldest new alert are unchanged.
+        """
+        if self.everything or (len(self.removed) and (self.removed[key] == value).any()):
+            return 1
+        is_new = ordered["id"].isin(self.added["id"]).to_numpy()
+        before = len(ordered) - int(is_new.sum())
+        if not is_new.any() or -(-before // PAGE_SIZE) != -(-len(ordered) // PAGE_SIZE):
+            return 1
+        return int(is_new.argmax()) // PAGE_SIZE + 1
+
+
+EVERYTHING = Changes(everything=True)
+
+
+def _kept(page: str, count: int) -> Iterator[Rendered]:
+    """The pages of a value that did not change: its page and its listing pages."""
+    yield page, None
+    pages = -(-count // PAGE_SIZE)
+    if pages > 1:
+        folder = page.removesuffix("index.md")
+        for number in range(1, pages + 1):
+            yield f"{folder}page-{number}.md", None
 
 
 @dataclass(frozen=True)
@@ -72,28 +124,39 @@ def _linked(table: pd.DataFrame | None, column: str, from_page: str) -> list[dic
     items = [] if table is None else table.to_dict("records")
     target = _LINKED.get(column)
     for it in items:
-        it["href"] = md_link(from_page, target(it["value"])) if target else None
+        it["href"] = url_link(from_page, target(it["value"])) if target else None
     return items
 
 
 def aggregate_pages(
-    df: pd.DataFrame, renderer: Renderer, charts: ChartCache, rules: Mapping[str, Any] | None = None
-) -> Iterator[tuple[str, str]]:
-    """(docs path, Markdown) for every index, group and listing page."""
+    df: pd.DataFrame,
+    renderer: Renderer,
+    charts: ChartCache,
+    rules: Mapping[str, Any] | None = None,
+    changes: Changes = EVERYTHING,
+) -> Iterator[Rendered]:
+    """Every index, rule, host and priority page and listing; unchanged ones as ``None``."""
+    group_table = aggregate.groups(df)
     for dim in DIMENSIONS:
-        yield from _dimension_pages(df, dim, renderer, charts, rules or {})
+        yield from _dimension_pages(df, dim, renderer, charts, rules or {}, group_table, changes)
 
 
 def _dimension_pages(
-    df: pd.DataFrame, dim: Dimension, renderer: Renderer, charts: ChartCache, rules: Mapping[str, Any]
-) -> Iterator[tuple[str, str]]:
+    df: pd.DataFrame,
+    dim: Dimension,
+    renderer: Renderer,
+    charts: ChartCache,
+    rules: Mapping[str, Any],
+    group_table: pd.DataFrame,
+    changes: Changes,
+) -> Iterator[Rendered]:
     table = aggregate.overview(df, dim.key)
     if dim.key == "priority":
         table = table.sort_values(dim.key, kind="stable")
     items = []
     for rec in table.to_dict("records"):
         value = rec[dim.key]
-        items.append({**rec, "name": dim.name(value), "href": md_link(dim.index, dim.page(value))})
+        items.append({**rec, "name": dim.name(value), "href": url_link(dim.index, dim.page(value))})
     yield (
         dim.index,
         renderer.page(
@@ -105,8 +168,14 @@ def _dimension_pages(
             intro=f"{len(items):,} {dim.title.lower()} with alerts in the archive.",
         ),
     )
+    touched = changes.touched(dim.key)
+    if touched is not None:
+        for value, count in df[dim.key].value_counts().items():
+            if value not in touched:
+                yield from _kept(dim.page(value), int(count))
+        df = df[df[dim.key].isin(touched)]
+        group_table = group_table[group_table[dim.key].isin(touched)]
     tops = {column: aggregate.top_values_by(df, dim.key, column) for _t, _l, column in BREAKDOWNS[dim.key]}
-    group_table = aggregate.groups(df)
     groups_by = {k: g for k, g in group_table.groupby(dim.key, sort=False)} if dim.key != "priority" else {}
     show = {"show_rule": dim.key != "rule", "show_host": dim.key != "host"}
     for value, alerts in df.groupby(dim.key, sort=True):
@@ -136,7 +205,9 @@ def _dimension_pages(
                 **show,
             ),
         )
-        yield from _listings(alerts, page, folder, dim.kind, dim.name(value), renderer, **show)
+        yield from _listings(
+            alerts, page, folder, dim.kind, dim.name(value), renderer, changes, (dim.key, value), **show
+        )
 
 
 def _stats(alerts: pd.DataFrame) -> dict[str, int]:
@@ -149,18 +220,35 @@ def _stats(alerts: pd.DataFrame) -> dict[str, int]:
 
 def _page_links(from_page: str, folder: str, count: int) -> list[dict[str, Any]]:
     pages = -(-count // PAGE_SIZE)
-    return [{"number": n, "href": md_link(from_page, f"{folder}page-{n}.md")} for n in range(1, pages + 1)]
+    return [{"number": n, "href": url_link(from_page, f"{folder}page-{n}.md")} for n in range(1, pages + 1)]
 
 
 def _listings(
-    alerts: pd.DataFrame, page: str, folder: str, kind: str, name: str, renderer: Renderer, **show: bool
-) -> Iterator[tuple[str, str]]:
-    """The numbered pages of all alerts of one rule/host/priority/group (only when > 1 page)."""
-    chunks = aggregate.pages_of(alerts, PAGE_SIZE)
-    if len(chunks) <= 1:
+    alerts: pd.DataFrame,
+    page: str,
+    folder: str,
+    kind: str,
+    name: str,
+    renderer: Renderer,
+    changes: Changes,
+    key: tuple[str, Any],
+    **show: bool,
+) -> Iterator[Rendered]:
+    """The numbered pages of all alerts of one rule/host/priority/group (only when > 1 page).
+
+    Page 1 holds the OLDEST alerts, so a page's URL keeps showing the same alerts when new
+    ones arrive: only the last page grows. Each page lists its alerts newest first.
+    """
+    if len(alerts) <= PAGE_SIZE:
         return
-    for number, chunk in enumerate(chunks, start=1):
+    ordered = aggregate.oldest_first(alerts)
+    first = changes.first_changed_page(ordered, *key)
+    for number, start in enumerate(range(0, len(ordered), PAGE_SIZE), start=1):
         listing = f"{folder}page-{number}.md"
+        if number < first:
+            yield listing, None
+            continue
+        chunk = aggregate.newest_first(ordered.iloc[start : start + PAGE_SIZE])
         yield (
             listing,
             renderer.page(
@@ -169,7 +257,7 @@ def _listings(
                 name=name,
                 number=number,
                 pages=_page_links(listing, folder, len(alerts)),
-                back=md_link(listing, page),
+                back=url_link(listing, page),
                 rows=rows(chunk, listing),
                 **show,
             ),
@@ -183,7 +271,7 @@ def _news_summary(df: pd.DataFrame, latest: Any, page: str) -> dict[str, Any] | 
     counts = present["priority"].value_counts()
     return {
         "number": latest.number,
-        "href": md_link(page, f"news/{latest.number}.md"),
+        "href": url_link(page, f"news/{latest.number}.md"),
         "alerts": len(present),
         "by_priority": [(int(p), int(counts[int(p)])) for p in Priority if int(p) in counts.index],
         "new_rules": len(latest.new_rules),
@@ -204,14 +292,20 @@ def _group_rows(table: pd.DataFrame | None, from_page: str, limit: int = 100) ->
     for rec in top.to_dict("records"):
         target = group_page(rec["group"]) if rec["alerts"] > 1 else rec["page"]
         what = rec["cmdline"] or rec["proc_name"] or rec["user"] or ""
-        out.append({**rec, "href": md_link(from_page, target), "what": what[:120]})
+        out.append({**rec, "href": url_link(from_page, target), "what": what[:120]})
     return out
 
 
-def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str]]:
+def group_pages(df: pd.DataFrame, renderer: Renderer, changes: Changes = EVERYTHING) -> Iterator[Rendered]:
     """One page per group of repeated alerts (two or more occurrences)."""
     table = aggregate.groups(df)
     repeated = table[table["alerts"] > 1]
+    touched = changes.touched("group")
+    if touched is not None:
+        clean = ~repeated["group"].isin(touched)
+        for group, count in zip(repeated.loc[clean, "group"], repeated.loc[clean, "alerts"], strict=True):
+            yield from _kept(group_page(group), int(count))
+        repeated = repeated[~clean]
     if repeated.empty:
         return
     members = df[df["group"].isin(repeated["group"])]
@@ -225,8 +319,8 @@ def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str
             renderer.page(
                 "repeated.md.j2",
                 g=rec,
-                rule_href=md_link(page, rule_page(rec["rule"])),
-                host_href=md_link(page, host_page(rec["host"])),
+                rule_href=url_link(page, rule_page(rec["rule"])),
+                host_href=url_link(page, host_page(rec["host"])),
                 latest=rows(aggregate.newest_first(alerts).head(PAGE_SIZE), page),
                 pages=_page_links(page, folder, len(alerts)),
             ),
@@ -238,6 +332,8 @@ def group_pages(df: pd.DataFrame, renderer: Renderer) -> Iterator[tuple[str, str
             "Group",
             f"Repeated: {rec['rule']}",
             renderer,
+            changes,
+            ("group", rec["group"]),
             show_rule=False,
             show_host=False,
         )
@@ -247,7 +343,7 @@ def dashboard(df: pd.DataFrame, renderer: Renderer, charts: ChartCache, latest_n
     page = "index.md"
     counts = df["priority"].value_counts() if len(df) else pd.Series(dtype="int64")
     by_priority = [
-        {"priority": int(p), "alerts": int(counts.get(int(p), 0)), "href": md_link(page, priority_page(p))}
+        {"priority": int(p), "alerts": int(counts.get(int(p), 0)), "href": url_link(page, priority_page(p))}
         for p in Priority
         if int(counts.get(int(p), 0))
     ]

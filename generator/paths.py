@@ -11,7 +11,6 @@ root (pelican's ``sanitised_join``) and two writes to one file in a build.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -60,50 +59,40 @@ def page_url(md_path: str) -> str:
     return stem.removesuffix("/index") + "/"
 
 
-def relative_url(from_md: str, to_md: str) -> str:
-    """Relative link between two pages' URLs, valid under any site sub-path."""
-    from_dir = page_url(from_md)
-    to_url = page_url(to_md)
-    rel = os.path.relpath(to_url or ".", from_dir or ".")
-    rel = rel.replace(os.sep, "/")
-    return "./" if rel == "." else rel + "/"
-
-
-def up_prefix(from_md: str) -> str:
-    """``../`` repeated up to the docs root from a page's folder."""
-    return "../" * from_md.count("/")
-
-
 def url_link(from_md: str, to_md: str) -> str:
-    """Relative link between two pages' final URLs, for raw HTML (which MkDocs does not rewrite).
+    """Relative link between two generated pages' final URLs (every generated link is one).
 
     Climbs to the site root from the page's URL folder (``rules/x/page-2.md`` is served at
-    ``rules/x/page-2/``) and back down, so it is valid under any sub-path.
+    ``rules/x/page-2/``) and back down, so it is valid under any sub-path and computed without
+    a path walk (listings make hundreds of thousands of them). A final URL, not a ``.md`` path:
+    MkDocs leaves it as written, so a page converts the same whether or not its link targets
+    are part of the same MkDocs run (``site.py`` builds in batches). Our own link check in the
+    tests, not MkDocs, verifies that every one resolves.
     """
     return "../" * page_url(from_md).count("/") + page_url(to_md)
-
-
-def md_link(from_md: str, to_md: str) -> str:
-    """Relative link to another Markdown page, as MkDocs validates and rewrites it.
-
-    Always climbs to the docs root and back down: not the shortest link, but computed without
-    a path walk (listings make hundreds of thousands of them) and valid under any sub-path.
-    """
-    return up_prefix(from_md) + to_md
 
 
 class DocsWriter:
     """Writes generated pages under one root, only when their bytes change.
 
-    Unchanged pages keep their modification time, which is what lets ``mkdocs build --dirty``
-    skip them on the next nightly run.
+    Unchanged pages keep their modification time: MkDocs converts a page only when its
+    Markdown is newer than its HTML (``site.py``). ``written`` is every page this build
+    rendered, ``kept`` every page it left as an earlier build wrote it; anything else in a
+    generated folder is stale.
     """
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.written: set[str] = set()
+        self.kept: set[str] = set()
         self.changed: list[str] = []
         self._folders: dict[str, Path] = {}
+
+    def keep(self, relative: str) -> None:
+        """``relative`` is still part of the site, unchanged since an earlier build."""
+        if relative in self.written or relative in self.kept:
+            raise DuplicateOutputError(path=self.root / relative)
+        self.kept.add(relative)
 
     def resolve(self, relative: str) -> Path:
         if "\x00" in relative or relative.startswith(("/", "\\")) or ".." in relative.split("/"):
@@ -122,7 +111,7 @@ class DocsWriter:
 
     def write(self, relative: str, content: str | bytes) -> bool:
         """Write ``content`` to ``relative``; returns True when the file changed."""
-        if relative in self.written:
+        if relative in self.written or relative in self.kept:
             raise DuplicateOutputError(path=self.root / relative)
         self.written.add(relative)
         target = self.resolve(relative)

@@ -42,11 +42,11 @@ def recover(site: Path) -> None:
         shutil.rmtree(stage)
 
 
-def prepare_staging(site: Path, *, incremental: bool, keep_unlinked: tuple[str, ...] = ()) -> Path:
+def prepare_staging(site: Path, *, incremental: bool) -> Path:
     """A fresh staging folder: empty for a full build, a hard-linked copy for an incremental one.
 
-    Files under ``keep_unlinked``'s complement... everything outside the per-alert folders is a
-    real copy (MkDocs rewrites those every build); per-alert pages are hard links.
+    Every file is a hard link: whatever a build rewrites (MkDocs pages and assets, the Pagefind
+    bundle) is unlinked first and written as a new inode (``site.py``, ``search.py``).
     """
     stage = staging_dir(site)
     if stage.exists():
@@ -57,15 +57,9 @@ def prepare_staging(site: Path, *, incremental: bool, keep_unlinked: tuple[str, 
     for dirpath, _dirnames, filenames in os.walk(site):
         rel = os.path.relpath(dirpath, site)
         target_dir = stage if rel == "." else stage / rel
-        target_dir.mkdir(parents=True, exist_ok=True)
-        linkable = rel != "." and rel.split(os.sep, 1)[0] in keep_unlinked
+        target_dir.mkdir(exist_ok=True)
         for name in filenames:
-            src = os.path.join(dirpath, name)
-            dst = target_dir / name
-            if linkable:
-                os.link(src, dst)
-            else:
-                shutil.copy2(src, dst)
+            os.link(os.path.join(dirpath, name), target_dir / name)
     return stage
 
 

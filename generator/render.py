@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from . import aggregate, escape, snippets
 from .escape import Markup
 from .models import FalcoAlert, Priority, format_time_ns, is_absent
-from .paths import md_link, name_slug, page_url, url_link
+from .paths import name_slug, page_url, url_link
 
 #: Field values longer than this are shortened on the page (the .json download has them whole).
 DISPLAY_LIMIT = 2_000
@@ -415,7 +415,7 @@ def alert_view(
 ) -> AlertView:
     options = options or PageOptions()
     f = alert.output_fields
-    rel = lambda target: md_link(page, target)  # noqa: E731
+    rel = lambda target: url_link(page, target)  # noqa: E731
     facts = [
         Fact("Time (UTC)", _code_html(alert.time_iso)),
         Fact("Rule", escape.html_text(alert.rule), rule_page(alert.rule)),

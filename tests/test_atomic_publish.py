@@ -111,7 +111,7 @@ def _whole(project: Project, alerts: list[dict[str, Any]]) -> None:
         page = alert_page(alert_id(alert), parse_time_ns(alert["time"])).removesuffix(".md")
         assert (project.site / page / "index.html").is_file(), page
         assert (project.site / page).with_suffix(".json").is_file(), page
-    for fixed in ("index.html", "404.html", "build-report/index.html", "rules/index.html", "sitemap.xml"):
+    for fixed in ("index.html", "404.html", "build-report/index.html", "rules/index.html", "feed.xml"):
         assert (project.site / fixed).is_file(), fixed
 
 

@@ -320,13 +320,15 @@ def test_theme_config_template_version_and_redaction_changes_force_a_full_build(
 
     package = Path(generator.build.__file__).parent
     fake = tmp_path / "package"
-    shutil.copytree(package / "templates", fake / "templates")
-    for name in ("escape.py", "render.py"):
-        shutil.copy2(package / name, fake / name)
+    shutil.copytree(package, fake, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(generator.build, "__file__", str(fake / "build.py"))
+    assert build(project, "--no-mkdocs")["mode"] == "incremental", "an identical copy of the code"
     template = sorted((fake / "templates").glob("*.j2"))[0]
     template.write_text(template.read_text("utf-8") + "{# changed #}\n", "utf-8")
-    monkeypatch.setattr(generator.build, "__file__", str(fake / "build.py"))
     assert build(project, "--no-mkdocs")["mode"] == "full", "template change"
+    module = fake / "paths.py"  # any module: links, slugs and escaping all shape pages
+    module.write_text(module.read_text("utf-8") + "# changed\n", "utf-8")
+    assert build(project, "--no-mkdocs")["mode"] == "full", "code change"
 
     monkeypatch.setattr(generator.build, "__version__", "999.0.0")
     assert build(project, "--no-mkdocs")["mode"] == "full", "package version change"

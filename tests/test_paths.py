@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from generator.errors import DuplicateOutputError, PathEscapeError
 from generator.escape import visible
 from generator.models import alert_id, parse_time_ns
-from generator.paths import DocsWriter, alert_page, check_alert_id, md_link, name_slug, relative_url
+from generator.paths import DocsWriter, alert_page, check_alert_id, name_slug, url_link
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -175,10 +175,11 @@ def test_writer_refuses_two_pages_on_one_file(tmp_path: Path) -> None:
 
 
 def test_links_stay_relative() -> None:
-    assert md_link("alerts/2025/01/02/0123456789abcdef.md", "rules/x-01234567/index.md") == (
-        "../../../../rules/x-01234567/index.md"
+    assert url_link("alerts/2025/01/02/0123456789abcdef.md", "rules/x-01234567/index.md") == (
+        "../../../../../rules/x-01234567/"
     )
-    assert relative_url("rules/x-01234567/index.md", "index.md") == "../../"
+    assert url_link("rules/x-01234567/page-2.md", "rules/x-01234567/index.md") == "../../../rules/x-01234567/"
+    assert url_link("rules/x-01234567/index.md", "index.md") == "../../"
 
 
 def _tree(root: Path) -> list[Path]:
