@@ -45,22 +45,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 
+from generator.models import Priority
+
 log = logging.getLogger(__name__)
 
 Alert = dict[str, Any]
 _T = TypeVar("_T")
 
-#: Falco's own spellings, most to least severe.
-PRIORITIES: tuple[str, ...] = (
-    "Emergency",
-    "Alert",
-    "Critical",
-    "Error",
-    "Warning",
-    "Notice",
-    "Informational",
-    "Debug",
-)
+#: Falco's own spellings, most to least severe (the package's Priority is the source).
+PRIORITIES: tuple[str, ...] = tuple(p.label for p in Priority)
 _PRIORITY_SPELLING = {p.upper(): p for p in PRIORITIES} | {"INFO": "Informational"}
 
 RULES_TSV = Path(__file__).with_name("rules_summary.tsv")

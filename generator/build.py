@@ -187,6 +187,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     t = time.perf_counter()
     archive = before if incremental else pd.DataFrame(columns=COMPACT_COLUMNS)
     new = rows_frame(result.rows)
+    result.rows.clear()  # the frame holds them now; a full build would keep two copies
     already = new["id"].isin(archive["id"]) if len(archive) else pd.Series(False, index=new.index)
     new = new[~already.to_numpy()]
     catalog = (

@@ -49,16 +49,20 @@ class Changes:
     def first_changed_page(self, ordered: pd.DataFrame, key: str, value: Any) -> int:
         """Number of the first listing page of ``ordered`` (oldest first) that changed.
 
-        Removals shift every page, and so does a change in the number of pages (every page
-        links to all of them); otherwise pages before the oldest new alert are unchanged.
+        Removals shift every page. Otherwise the pages before the oldest new alert keep their
+        alerts, and a listing page links only to its neighbours, so a new last page changes
+        just the page before it (which gains a "newer" link).
         """
         if self.everything or (len(self.removed) and (self.removed[key] == value).any()):
             return 1
         is_new = ordered["id"].isin(self.added["id"]).to_numpy()
-        before = len(ordered) - int(is_new.sum())
-        if not is_new.any() or -(-before // PAGE_SIZE) != -(-len(ordered) // PAGE_SIZE):
+        if not is_new.any():
             return 1
-        return int(is_new.argmax()) // PAGE_SIZE + 1
+        first = int(is_new.argmax()) // PAGE_SIZE + 1
+        pages_before = -(-(len(ordered) - int(is_new.sum())) // PAGE_SIZE)
+        if pages_before != -(-len(ordered) // PAGE_SIZE):
+            first = min(first, pages_before) if pages_before > 1 else 1  # no listings before
+        return first
 
 
 EVERYTHING = Changes(everything=True)
@@ -256,7 +260,10 @@ def _listings(
                 kind=kind,
                 name=name,
                 number=number,
-                pages=_page_links(listing, folder, len(alerts)),
+                older=url_link(listing, f"{folder}page-{number - 1}.md") if number > 1 else None,
+                newer=url_link(listing, f"{folder}page-{number + 1}.md")
+                if start + PAGE_SIZE < len(ordered)
+                else None,
                 back=url_link(listing, page),
                 rows=rows(chunk, listing),
                 **show,

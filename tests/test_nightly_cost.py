@@ -20,6 +20,7 @@ from test_incremental import assert_same_pages, build, new_project, page_of, pag
 
 import generator.site
 from benchmarks.synth import generate
+from generator.errors import SiteBuildError
 from generator.paths import page_url
 from generator.render import host_page, rule_page
 from generator.site import build_site
@@ -63,6 +64,13 @@ def test_batched_mkdocs_runs_publish_the_site_of_one_run(
     assert not (many / "sitemap.xml").exists()
     assert not docs.with_name("site_src.views").exists(), "a view was left behind"
 
+    # A page MkDocs rejects fails the build from inside a parallel batch, views cleaned up.
+    broken = sorted((docs / "alerts").rglob("*.md"))[-1]
+    broken.write_text(broken.read_text("utf-8") + "\n[gone](missing-page.md)\n", "utf-8")
+    with pytest.raises(SiteBuildError, match="strict mode"):
+        build_site(site_dir=tmp_path / "broken", workers=2, **common)
+    assert not docs.with_name("site_src.views").exists(), "a view was left behind"
+
 
 def _alerts(count: int, seed: int, start: datetime, days: int, rule: str, host: str) -> list[dict[str, Any]]:
     out = []
@@ -83,7 +91,7 @@ def _state(project: Path, rel: str) -> tuple[int, int]:
 def test_nightly_build_redoes_only_the_aggregate_pages_whose_alerts_changed(tmp_path: Path) -> None:
     busy = _alerts(230, 11, START, 3, "Busy rule", "busy-host")  # three listing pages: 100, 100, 30
     quiet = _alerts(20, 12, START, 3, "Quiet rule", "quiet-host")
-    new = _alerts(5, 13, START + timedelta(days=3), 1, "Busy rule", "busy-host")
+    new = _alerts(75, 13, START + timedelta(days=3), 1, "Busy rule", "busy-host")  # 305: a 4th page
     late = _alerts(3, 14, START, 1, "Busy rule", "busy-host")
     project = new_project(tmp_path / "project")
     write_jsonl(project / "alerts" / "night-1.jsonl", busy + quiet)
@@ -94,20 +102,20 @@ def test_nightly_build_redoes_only_the_aggregate_pages_whose_alerts_changed(tmp_
     watched = [quiet_rule, host_page("quiet-host"), f"{folder}page-1.md", f"{folder}page-2.md"]
     before = {rel: _state(project, rel) for rel in [*watched, busy_rule, f"{folder}page-3.md"]}
 
-    # Night 2: five newer alerts of the busy rule land on its last listing page only.
+    # Night 2: newer alerts of the busy rule fill its last listing page and start a fourth; the
+    # first two pages link only to their neighbours, so they stay as they are.
     write_jsonl(project / "alerts" / "night-2.jsonl", new)
     report = build(project)
-    assert report["mode"] == "incremental" and report["published"] == 5
+    assert report["mode"] == "incremental" and report["published"] == 75
     for rel in watched:
         assert _state(project, rel) == before[rel], f"{rel} was redone although its alerts did not change"
     for rel in (busy_rule, f"{folder}page-3.md"):
         md_mtime, inode = _state(project, rel)
         assert md_mtime != before[rel][0] and inode != before[rel][1], f"{rel} was not redone"
+    listed = "".join((project / "site_src" / folder / f"page-{n}.md").read_text() for n in (3, 4))
     for alert in new:
-        assert (
-            page_of(alert).removesuffix(".md").rsplit("/", 1)[-1]
-            in (project / "site_src" / folder / "page-3.md").read_text()
-        )
+        assert page_of(alert).removesuffix(".md").rsplit("/", 1)[-1] in listed
+    assert "page-4/" in (project / "site_src" / folder / "page-3.md").read_text(), "no link to the new page"
 
     # Night 3: late alerts shift every listing page of the busy rule, none of the quiet one.
     write_jsonl(project / "alerts" / "night-3.jsonl", late)

@@ -9,14 +9,13 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
+from conftest import Project
 
 from generator.cli import main
 from generator.models import alert_id
@@ -28,23 +27,9 @@ SAMPLES = REPO.parent / "shared" / "falco-samples"
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Iterator[Path]:
-    """A throw-away copy of the project's site skeleton, as the current directory."""
-    for name in ("mkdocs.yml", "overrides", "site_src"):
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns(*GENERATED))
-        else:
-            shutil.copy(src, tmp_path / name)
-    old = Path.cwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(old)
-
-
-GENERATED = ("alerts", "rules", "hosts", "priorities", "index.md", "build-report.*", "news", "exports")
+def workdir(project: Project) -> Path:
+    """conftest's fresh project (the current directory), by the name these tests use."""
+    return project.root
 
 
 def build(*args: str) -> Result:
@@ -263,7 +248,10 @@ def test_rebuild_is_byte_identical_and_incremental_matches_full(workdir: Path) -
     incremental_site = tree_digest(Path("site"), exclude=("build-report", "sitemap", "search", "pagefind"))
     assert build("in", "--site-dir", "site", "--full").exit_code == 0
     assert tree_digest(Path("site_src"), exclude=("build-report",)) == incremental
-    assert tree_digest(Path("site"), exclude=("build-report", "sitemap", "search", "pagefind")) == incremental_site
+    assert (
+        tree_digest(Path("site"), exclude=("build-report", "sitemap", "search", "pagefind"))
+        == incremental_site
+    )
 
 
 def test_names_that_slug_alike_get_separate_pages(workdir: Path) -> None:

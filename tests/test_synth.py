@@ -24,21 +24,14 @@ from typing import Any
 
 import pytest
 
+from generator.models import Priority
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `benchmarks` lives at the repo root, next to `generator`
     sys.path.insert(0, str(ROOT))
 synth = importlib.import_module("benchmarks.synth")
 
-FALCO_PRIORITIES = {
-    "Emergency",
-    "Alert",
-    "Critical",
-    "Error",
-    "Warning",
-    "Notice",
-    "Informational",
-    "Debug",
-}
+FALCO_PRIORITIES = {p.label for p in Priority}
 TOP_KEYS = {"time", "rule", "priority", "source", "tags", "hostname", "output", "output_fields"}
 SYSCALL_KEYS = {
     "proc.name",
