@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import shutil
@@ -266,10 +267,14 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
         for suffix in (".md", ".json"):
             (config.docs_dir / page.removesuffix(".md")).with_suffix(suffix).unlink(missing_ok=True)
     chart_cache = ChartCache(config.state_dir / "charts")
-    for path, text in pages.aggregate_pages(catalog, renderer, chart_cache, guidance.rules, changes):
-        writer.write(path, text) if text is not None else writer.keep(path)
-    for path, text in pages.group_pages(catalog, renderer, changes):
-        writer.write(path, text) if text is not None else writer.keep(path)
+    for path, text in itertools.chain(
+        pages.aggregate_pages(catalog, renderer, chart_cache, guidance.rules, changes),
+        pages.group_pages(catalog, renderer, changes),
+    ):
+        if text is None:
+            writer.keep(path)
+        else:
+            writer.write(path, text)
     writer.write(attack.PAGE, attack.attack_page(catalog, guidance.rules, guidance.playbooks, renderer))
     number = int(previous_meta.get("build_number", 0))
     fresh = new[~new["id"].isin(before["id"])] if len(before) else new

@@ -59,8 +59,8 @@ class Changes:
         if not is_new.any():
             return 1
         first = int(is_new.argmax()) // PAGE_SIZE + 1
-        pages_before = -(-(len(ordered) - int(is_new.sum())) // PAGE_SIZE)
-        if pages_before != -(-len(ordered) // PAGE_SIZE):
+        pages_before = page_count(len(ordered) - int(is_new.sum()))
+        if pages_before != page_count(len(ordered)):
             first = min(first, pages_before) if pages_before > 1 else 1  # no listings before
         return first
 
@@ -68,10 +68,15 @@ class Changes:
 EVERYTHING = Changes(everything=True)
 
 
+def page_count(alerts: int) -> int:
+    """Listing pages of ``alerts`` alerts (one page needs no listing: see :func:`_listings`)."""
+    return -(-alerts // PAGE_SIZE)
+
+
 def _kept(page: str, count: int) -> Iterator[Rendered]:
     """The pages of a value that did not change: its page and its listing pages."""
     yield page, None
-    pages = -(-count // PAGE_SIZE)
+    pages = page_count(count)
     if pages > 1:
         folder = page.removesuffix("index.md")
         for number in range(1, pages + 1):
@@ -223,7 +228,7 @@ def _stats(alerts: pd.DataFrame) -> dict[str, int]:
 
 
 def _page_links(from_page: str, folder: str, count: int) -> list[dict[str, Any]]:
-    pages = -(-count // PAGE_SIZE)
+    pages = page_count(count)
     return [{"number": n, "href": url_link(from_page, f"{folder}page-{n}.md")} for n in range(1, pages + 1)]
 
 
