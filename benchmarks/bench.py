@@ -24,7 +24,7 @@ Steps, in one run:
    reference of the 10 % target; its pages are compared with the incremental build's;
 8. ``incremental_late``: ``L`` late alerts (re-renders neighbours and rewrites listings).
 
-``--search`` also times ``generator.search.index_site`` (Pagefind) after steps 3 and 6 when the
+``--search`` also times ``generator.publish.search.index_site`` (Pagefind) after steps 3 and 6 when the
 build does not time a ``search`` phase itself.
 
 Usage::
@@ -243,7 +243,7 @@ def _child_build(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_search(args: dict[str, Any]) -> dict[str, Any]:
-    from generator import search
+    from generator.publish import search
 
     report = search.index_site(Path(args["site"]), Path(args["state"]), full=args["full"])
     data = report.as_json()

@@ -4,7 +4,7 @@ What it does, per scale:
 
 1. synthesise ``count`` alerts over ``days`` days (``benchmarks.synth``), write them as JSONL;
 2. ``falco-archive build --no-mkdocs`` (Markdown), then MkDocs (timed apart), then a *full*
-   :func:`generator.search.index_site` (time, peak RSS of the largest Pagefind run);
+   :func:`generator.publish.search.index_site` (time, peak RSS of the largest Pagefind run);
 3. serve the site on 127.0.0.1 under a sub-path and, in headless Chromium with a cold cache
    per query, load the search page, then submit queries and count the bytes the server sent
    from submit to "results shown" (server-side, so worker and WebAssembly fetches count) and
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.synth import generate, write_alerts
-from generator import search
+from generator.publish import search
 
 log = logging.getLogger("bench_search")
 REPO = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ def skeleton(work: Path) -> None:
 
 def mkdocs(work: Path, dirty: bool) -> float:
     """MkDocs over every page (``dirty``: into the kept site, converting only newer Markdown)."""
-    from generator.site import build_site
+    from generator.publish.site import build_site
 
     t = time.perf_counter()
     site = work / "serve" / SUB

@@ -45,7 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar
 
-from generator.models import Priority
+from generator.read.models import Priority
 
 log = logging.getLogger(__name__)
 

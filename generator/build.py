@@ -27,20 +27,25 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
-from . import __version__, aggregate, attack, news, outputs, pages, publish, search
-from .alert_pages import AlertJob, render_alert_pages, worker_count
-from .catalog import COMPACT_COLUMNS, State, month_of
-from .chart_cache import ChartCache
-from .config import BuildConfig
-from .guidance import GuidanceProvider
-from .ingest import IngestResult, file_digest, ingest, rows_frame
-from .models import Priority
-from .pages import Changes
-from .paths import DocsWriter
-from .readers import InputFile, Problem, discover
-from .redact import Redactor
-from .render import PageOptions, Renderer
-from .site import mkdocs_site_url
+from generator import __version__
+from generator.archive import aggregate
+from generator.archive.catalog import COMPACT_COLUMNS, State, month_of
+from generator.archive.ingest import IngestResult, file_digest, ingest, rows_frame
+from generator.config import BuildConfig
+from generator.pages import aggregates as pages
+from generator.pages import attack, news, outputs
+from generator.pages.aggregates import Changes
+from generator.pages.alert_pages import AlertJob, render_alert_pages, worker_count
+from generator.pages.chart_cache import ChartCache
+from generator.pages.guidance import GuidanceProvider
+from generator.pages.render import PageOptions, Renderer
+from generator.publish import search
+from generator.publish import swap as publish
+from generator.publish.site import mkdocs_site_url
+from generator.read.models import Priority
+from generator.read.readers import InputFile, Problem, discover
+from generator.read.redact import Redactor
+from generator.urls import DocsWriter
 
 log = logging.getLogger(__name__)
 
@@ -301,7 +306,7 @@ def build(config: BuildConfig, progress: Progress = _no_progress) -> BuildReport
     # 4. Site.
     if config.run_mkdocs:
         t = time.perf_counter()
-        from .site import build_site
+        from generator.publish.site import build_site
 
         stage = publish.prepare_staging(config.site_dir, incremental=incremental)
         rendered = writer.written | alert_files

@@ -15,8 +15,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import FalcoArchiveError, StrictModeError
+from generator import __version__
+from generator.errors import FalcoArchiveError, StrictModeError
 
 log = logging.getLogger("generator")
 CONTEXT = {"help_option_names": ["-h", "--help"]}
@@ -31,7 +31,7 @@ class _LimitFilter(logging.Filter):
         self.seen = 0
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if record.levelno != logging.WARNING or record.name not in ("generator.ingest",):
+        if record.levelno != logging.WARNING or record.name not in ("generator.archive.ingest",):
             return True
         self.seen += 1
         if self.seen == self.limit + 1:
@@ -144,8 +144,8 @@ def build(
     Example:
         falco-archive build alerts/ --site-dir site --strict
     """
-    from .build import build as run_build
-    from .config import load_config
+    from generator.build import build as run_build
+    from generator.config import load_config
 
     _setup_logging(verbose, quiet)
     overrides: dict[str, Any] = {
@@ -197,7 +197,7 @@ def serve(docs_dir: Path, mkdocs_config: Path, dev_addr: str | None) -> None:
     Example:
         falco-archive build && falco-archive serve
     """
-    from .site import serve as run_serve
+    from generator.publish.site import serve as run_serve
 
     _setup_logging(False, False)
     run_serve(mkdocs_config, docs_dir, dev_addr)
@@ -214,9 +214,9 @@ def validate(alerts_dir: Path) -> None:
     Example:
         falco-archive validate alerts/
     """
-    from .ingest import ingest
-    from .readers import discover
-    from .redact import Redactor
+    from generator.archive.ingest import ingest
+    from generator.read.readers import discover
+    from generator.read.redact import Redactor
 
     _setup_logging(False, False)
     files, _passed_over = discover(alerts_dir)

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import ConfigError
-from .models import Priority
-from .redact import RedactionConfig
+from generator.errors import ConfigError
+from generator.read.models import Priority
+from generator.read.redact import RedactionConfig
 
 DEFAULT_CONFIG_FILE = Path("falco-archive.toml")
 

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from conftest import kill_when
 
-from generator.models import alert_id, parse_time_ns
-from generator.paths import alert_page
+from generator.read.models import alert_id, parse_time_ns
+from generator.urls import alert_page
 
 if TYPE_CHECKING:
     from conftest import Project, RunBuild

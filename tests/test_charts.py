@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from generator import charts
-from generator.models import Priority
+from generator.pages import charts
+from generator.read.models import Priority
 
 REPO = Path(__file__).resolve().parent.parent
 SVG = "{http://www.w3.org/2000/svg}"
@@ -262,7 +262,7 @@ _DIGEST_SCRIPT = """
 import hashlib, sys
 sys.path.insert(0, {tests!r})
 from test_charts import frame, hostile_frame
-from generator import charts
+from generator.pages import charts
 df = hostile_frame()
 out = charts.daily_by_priority_svg(df, "t") + charts.top_rules_svg(df, "t")
 print(hashlib.sha256(out.encode()).hexdigest())

@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from generator import exports
-from generator.catalog import SCHEMA
+from generator.archive.catalog import SCHEMA
+from generator.pages import exports
 
 T0 = 1_795_000_000_123_456_789  # 2026-11-18T11:06:40.123456789Z
 RISKY = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "'quoted"]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from bs4 import BeautifulSoup
 
-from generator import feed
-from generator.models import Priority
+from generator.pages import feed
+from generator.read.models import Priority
 
 A = "{http://www.w3.org/2005/Atom}"
 T0 = 1_795_000_000_123_456_789  # 2026-11-18T11:06:40.123456789Z

@@ -23,9 +23,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
-from generator.escape import visible
-from generator.models import FalcoAlert, alert_id
-from generator.paths import alert_page
+from generator.pages.escape import visible
+from generator.read.models import FalcoAlert, alert_id
+from generator.urls import alert_page
 
 pytestmark = pytest.mark.browser
 PlaywrightError = pytest.importorskip("playwright.sync_api").Error

@@ -12,7 +12,7 @@ The checks, on every generated page:
 * structure: only the elements, attributes, classes and link targets the templates write
   (an allow-list), so no element, attribute or URL can have come from the input;
 * literal text: each field is found where the page shows it, equal to the input as the site
-  displays it (:func:`generator.escape.visible`: control and bidi characters as escapes), and
+  displays it (:func:`generator.pages.escape.visible`: control and bidi characters as escapes), and
   the raw JSON parses back to the alert.
 """
 
@@ -39,9 +39,9 @@ from hypothesis import strategies as st
 from mkdocs.utils.meta import get_data
 
 from generator import build as build_module
-from generator.escape import visible
-from generator.models import FalcoAlert, alert_id, is_absent
-from generator.paths import alert_page, name_slug
+from generator.pages.escape import visible
+from generator.read.models import FalcoAlert, alert_id, is_absent
+from generator.urls import alert_page, name_slug
 
 SITE_NAME = "Falco alert archive"
 DISPLAY_LIMIT = 2_000  # render.DISPLAY_LIMIT: longer values are shortened on the page

@@ -34,10 +34,10 @@ from conftest import copy_skeleton, invoke_build, kill_when
 
 import generator.build
 from benchmarks.synth import generate, write_alerts
-from generator.models import alert_id, parse_time_ns
-from generator.paths import alert_page, page_url
-from generator.redact import BUILTIN_RULES
-from generator.render import host_page
+from generator.pages.render import host_page
+from generator.read.models import alert_id, parse_time_ns
+from generator.read.redact import BUILTIN_RULES
+from generator.urls import alert_page, page_url
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CLI = [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]

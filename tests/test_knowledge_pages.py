@@ -9,7 +9,7 @@ import shutil
 from bs4 import BeautifulSoup
 from conftest import REPO, Project, RunBuild
 
-from generator.paths import name_slug
+from generator.urls import name_slug
 
 SEED = REPO.parent / "shared" / "falco-samples" / "alerts" / "inno-devops-labs_F25-DevSecOps-Intro__16.json"
 

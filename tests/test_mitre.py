@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 import generator
-from generator import mitre
+from generator.knowledge import mitre
 
 DATA = Path(generator.__file__).parent / "data" / "mitre.json"
 # shared/ sits next to the repository (locally and in CI).

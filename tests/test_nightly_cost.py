@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 from test_incremental import assert_same_pages, build, new_project, page_of, pages, write_jsonl
 
-import generator.site
+import generator.publish.site
 from benchmarks.synth import generate
 from generator.errors import SiteBuildError
-from generator.paths import page_url
-from generator.render import host_page, rule_page
-from generator.site import build_site
+from generator.pages.render import host_page, rule_page
+from generator.publish.site import build_site
+from generator.urls import page_url
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -54,7 +54,7 @@ def test_batched_mkdocs_runs_publish_the_site_of_one_run(
     one.mkdir()
     assert build_site(site_dir=one, **common) == 1
 
-    monkeypatch.setattr(generator.site, "BATCH_PAGES", 7)
+    monkeypatch.setattr(generator.publish.site, "BATCH_PAGES", 7)
     many = tmp_path / "many"
     many.mkdir()
     runs = build_site(site_dir=many, workers=2, **common)

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import Project, RunBuild
 
-from generator.paths import name_slug
+from generator.urls import name_slug
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 PRIORITIES = ["Critical", "Error", "Warning", "Notice"]

@@ -18,9 +18,9 @@ from click.testing import CliRunner, Result
 from conftest import Project
 
 from generator.cli import main
-from generator.models import alert_id
-from generator.paths import alert_page, name_slug
-from generator.readers import Problem, Record, SkippedLine, discover, read_file
+from generator.read.models import alert_id
+from generator.read.readers import Problem, Record, SkippedLine, discover, read_file
+from generator.urls import alert_page, name_slug
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "falco-samples"
@@ -97,7 +97,7 @@ def test_every_real_sample_becomes_a_page_or_a_quarantine_entry(workdir: Path) -
                     outcomes["quarantined"] += 1
                     continue
                 aid = alert_id(event.obj)
-                from generator.models import FalcoAlert
+                from generator.read.models import FalcoAlert
 
                 page = alert_page(aid, FalcoAlert.model_validate(event.obj).time_ns)
                 assert (workdir / "site_src" / page).is_file(), f"{key} has no page {page}"

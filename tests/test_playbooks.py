@@ -20,9 +20,9 @@ import pytest
 import yaml
 
 import generator
-from generator import mitre
 from generator import playbooks as playbooks_module
-from generator.playbooks import (
+from generator.knowledge import mitre
+from generator.knowledge.playbooks import (
     Guidance,
     Playbook,
     PlaybookError,
@@ -34,7 +34,7 @@ from generator.playbooks import (
     placeholders,
     playbook_slug,
 )
-from generator.rules import RuleInfo, load_rule_files
+from generator.knowledge.rules import RuleInfo, load_rule_files
 
 PLAYBOOK_DIR = Path(generator.__file__).parent / "playbooks"
 PLAYBOOK_FILES = sorted(PLAYBOOK_DIR.glob("*.yaml"))

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from generator.redact import BUILTIN_RULES, RedactionConfig, RedactionRule, Redactor
+from generator.read.redact import BUILTIN_RULES, RedactionConfig, RedactionRule, Redactor
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO.parent / "shared" / "falco-samples"

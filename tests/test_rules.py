@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from generator.rules import RuleFileError, RuleInfo, load_rule_files, referenced_names
+from generator.knowledge.rules import RuleFileError, RuleInfo, load_rule_files, referenced_names
 
 # shared/ sits next to the repository (locally and in CI).
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -224,7 +224,7 @@ def test_multiple_documents_and_null_items(tmp_path: Path) -> None:
 def test_unknown_item_kinds_are_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.WARNING, logger="generator.rules"):
+    with caplog.at_level(logging.WARNING, logger="generator.knowledge.rules"):
         rules = _load(tmp_path, BASE + "- exception: something\n  items: []\n")
     assert set(rules) == {"Demo"}
     assert "unknown top-level item" in caplog.text

@@ -2,7 +2,7 @@
 
 The unit tests build small fake sites (plain HTML pages shaped like ours) and run the real
 Pagefind CLI on them. The browser tests build a real site with ``falco-archive build`` (MkDocs,
-then :func:`generator.search.index_site`), serve it on 127.0.0.1 under a sub-path, and drive
+then :func:`generator.publish.search.index_site`), serve it on 127.0.0.1 under a sub-path, and drive
 it with headless Chromium, with every request outside 127.0.0.1 refused.
 """
 
@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from conftest import copy_skeleton, invoke_build
 
-from generator import search
-from generator.models import alert_id, parse_time_ns
-from generator.paths import alert_page, page_url
-from generator.search import index_site, list_alert_pages, plan_alert_shards, write_id_table
+from generator.publish import search
+from generator.publish.search import index_site, list_alert_pages, plan_alert_shards, write_id_table
+from generator.read.models import alert_id, parse_time_ns
+from generator.urls import alert_page, page_url
 
 # ---------------------------------------------------------------------------------------------
 # Fake sites
@@ -170,8 +170,8 @@ def render_index_block(raw: dict[str, Any]) -> Any:
     import markdown
     from bs4 import BeautifulSoup
 
-    from generator.models import FalcoAlert
-    from generator.render import Renderer, alert_view
+    from generator.pages.render import Renderer, alert_view
+    from generator.read.models import FalcoAlert
 
     alert = FalcoAlert.model_validate(raw)
     page = alert_page(alert_id(raw), alert.time_ns)

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from generator.models import Priority
+from generator.read.models import Priority
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `benchmarks` lives at the repo root, next to `generator`

@@ -12,7 +12,7 @@ from typing import Any
 
 import pandas as pd
 
-from .models import Priority
+from generator.read.models import Priority
 
 PRIORITY_COLUMNS = [p.label for p in Priority]
 

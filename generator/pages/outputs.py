@@ -11,10 +11,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from . import exports, feed
-from .models import Priority
-from .news import BuildNews
-from .render import Renderer, permanent_url
+from generator.pages import exports, feed
+from generator.pages.news import BuildNews
+from generator.pages.render import Renderer, permanent_url
+from generator.read.models import Priority
 
 #: The feed carries the qualifying new alerts of this many recent builds (at most FEED_SIZE).
 FEED_BUILDS = 10

@@ -16,7 +16,7 @@ import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .errors import DuplicateOutputError, PathEscapeError
+from generator.errors import DuplicateOutputError, PathEscapeError
 
 _SLUG_MAX = 48
 _ID_RE = re.compile(

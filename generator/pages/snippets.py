@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .escape import visible
+from generator.pages.escape import visible
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~])")
 _JIRA_SPECIAL = re.compile(r"([\\*_?\-+^~|\[\]{}!#])")

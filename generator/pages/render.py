@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from . import aggregate, escape, snippets
-from .escape import Markup
-from .models import FalcoAlert, Priority, format_time_ns, is_absent
-from .paths import name_slug, page_url, url_link
+from generator.archive import aggregate
+from generator.pages import escape, snippets
+from generator.pages.escape import Markup
+from generator.read.models import FalcoAlert, Priority, format_time_ns, is_absent
+from generator.urls import name_slug, page_url, url_link
 
 #: Field values longer than this are shortened on the page (the .json download has them whole).
 DISPLAY_LIMIT = 2_000
@@ -139,7 +140,7 @@ def _number(value: int) -> str:
 
 def build_environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("generator"),
+        loader=PackageLoader("generator.pages"),
         undefined=StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,
@@ -303,7 +304,7 @@ def _str_or_none(value: Any) -> str | None:
 
 def _tag_links(tags: Iterable[str]) -> list[tuple[str, str | None]]:
     """Tags with an attack.mitre.org link for technique IDs (``T1059``, ``T1059.004``)."""
-    from . import mitre
+    from generator.knowledge import mitre
 
     out: list[tuple[str, str | None]] = []
     for tag in tags:

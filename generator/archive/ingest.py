@@ -18,11 +18,11 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from .catalog import SCHEMA, TAG_SEPARATOR
-from .models import FalcoAlert, alert_id, describe_validation_error, is_absent
-from .paths import alert_page
-from .readers import InputFile, Problem, Record, SkippedLine, read_file
-from .redact import Redactor
+from generator.archive.catalog import SCHEMA, TAG_SEPARATOR
+from generator.read.models import FalcoAlert, alert_id, describe_validation_error, is_absent
+from generator.read.readers import InputFile, Problem, Record, SkippedLine, read_file
+from generator.read.redact import Redactor
+from generator.urls import alert_page
 
 log = logging.getLogger(__name__)
 

@@ -27,10 +27,10 @@ What every chart returned here looks like (the contract the pages and browser te
   - top rules: ``data-counts`` = ``[["rule name", n], ...]`` in drawing order.
 
 Alert text (rule names above all) is attacker-controlled. It is made visible with
-:func:`generator.escape.visible` before matplotlib lays it out (control and bidi characters
+:func:`generator.pages.escape.visible` before matplotlib lays it out (control and bidi characters
 would be invalid XML or reorder text), mathtext is switched off (``$`` would otherwise be
 parsed as TeX and could raise), and every text node and ``data-*`` value of the finished SVG is
-re-encoded with :func:`generator.escape.md_str`: numeric character references for every ASCII
+re-encoded with :func:`generator.pages.escape.md_str`: numeric character references for every ASCII
 punctuation Markdown or HTML give meaning to. That keeps the inlined SVG inert even if the site
 later enables Markdown extensions that preprocess raw HTML (critic, snippets...).
 
@@ -62,8 +62,8 @@ from matplotlib.patches import PathPatch, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.ticker import MaxNLocator
 
-from .escape import md_str, visible
-from .models import Priority
+from generator.pages.escape import md_str, visible
+from generator.read.models import Priority
 
 __all__ = [
     "PRIORITY_COLOURS",

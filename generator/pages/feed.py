@@ -7,7 +7,7 @@ alert text can open or close an element (``]]>`` is just text: there is no CDATA
 ElementTree does not reject characters XML 1.0 forbids (NUL, other C0 controls, lone
 surrogates, U+FFFE/U+FFFF); one of those in a rule name would make the whole feed unparsable
 for every subscriber, so every value goes through :func:`xml_text`, which shows them as
-visible escapes (``\\x00``) with :func:`generator.escape.visible`.
+visible escapes (``\\x00``) with :func:`generator.pages.escape.visible`.
 
 The output is deterministic: the caller passes the feed's ``updated`` time (the newest alert's
 time, not "now"), entries are ordered newest first with the alert ID as tie-breaker, and
@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .catalog import TAG_SEPARATOR
-from .escape import visible
-from .models import Priority
+from generator.archive.catalog import TAG_SEPARATOR
+from generator.pages.escape import visible
+from generator.read.models import Priority
 
 __all__ = ["ATOM_NS", "alert_urn", "atom_feed", "feed_rows", "rfc3339_ns", "xml_text"]
 

@@ -12,12 +12,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import mitre
-from .catalog import TAG_SEPARATOR
-from .paths import url_link
-from .playbooks import Playbook
-from .render import Renderer, rule_page
-from .rules import RuleInfo
+from generator.archive.catalog import TAG_SEPARATOR
+from generator.knowledge import mitre
+from generator.knowledge.playbooks import Playbook
+from generator.knowledge.rules import RuleInfo
+from generator.pages.render import Renderer, rule_page
+from generator.urls import url_link
 
 PAGE = "mitre/index.md"
 

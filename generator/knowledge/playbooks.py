@@ -29,9 +29,9 @@ from typing import Annotated, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from generator import mitre
-from generator.mitre import Tactic, Technique
-from generator.rules import RuleInfo
+from generator.knowledge import mitre
+from generator.knowledge.mitre import Tactic, Technique
+from generator.knowledge.rules import RuleInfo
 
 __all__ = [
     "ConfigSnippet",
@@ -298,7 +298,7 @@ def _load_dir(folder: Path) -> dict[str, Playbook]:
 
 
 def _package_dir() -> Path:
-    return Path(str(resources.files("generator").joinpath("playbooks")))
+    return Path(str(resources.files("generator.knowledge").joinpath("data/playbooks")))
 
 
 def load_playbooks(user_dir: Path | None = None) -> dict[str, Playbook]:

@@ -44,7 +44,7 @@ from mkdocs.exceptions import MkDocsException
 from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import Files
 
-from .errors import SiteBuildError
+from generator.errors import SiteBuildError
 
 log = logging.getLogger(__name__)
 

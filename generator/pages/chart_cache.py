@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import charts
-from .escape import Markup
+from generator.pages import charts
+from generator.pages.escape import Markup
 
 #: The daily chart covers this many days up to the newest alert of the page.
 DAYS = 90

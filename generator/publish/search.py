@@ -53,7 +53,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from .errors import FalcoArchiveError
+from generator.errors import FalcoArchiveError
 
 log = logging.getLogger(__name__)
 

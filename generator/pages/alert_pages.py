@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .guidance import GuidanceProvider
-from .models import FalcoAlert
-from .paths import DocsWriter, url_link
-from .render import PageOptions, Renderer, alert_view, raw_json, rule_page
+from generator.pages.guidance import GuidanceProvider
+from generator.pages.render import PageOptions, Renderer, alert_view, raw_json, rule_page
+from generator.read.models import FalcoAlert
+from generator.urls import DocsWriter, url_link
 
 #: Below this many pages, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400

@@ -104,7 +104,8 @@ class _Data:
 
 @cache
 def _data() -> _Data:
-    raw = json.loads(resources.files("generator").joinpath("data/mitre.json").read_text(encoding="utf-8"))
+    data = resources.files("generator.knowledge").joinpath("data/mitre.json")
+    raw = json.loads(data.read_text(encoding="utf-8"))
     tactics = {t["id"]: Tactic(id=t["id"], name=t["name"], tag=t["tag"]) for t in raw["tactics"]}
     by_key: dict[str, Tactic] = {}
     for t in tactics.values():

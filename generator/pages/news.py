@@ -18,10 +18,10 @@ from typing import Any
 
 import pandas as pd
 
-from . import aggregate
-from .models import Priority
-from .paths import url_link
-from .render import Renderer, host_page, priority_page, rows, rule_page
+from generator.archive import aggregate
+from generator.pages.render import Renderer, host_page, priority_page, rows, rule_page
+from generator.read.models import Priority
+from generator.urls import url_link
 
 #: Alerts listed on one news page (the rest are counted, and browsable by priority).
 LISTED = 200

@@ -43,8 +43,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .aggregate import PRIORITY_COLUMNS, overview
-from .catalog import COMPACT_COLUMNS, TAG_SEPARATOR
+from generator.archive.aggregate import PRIORITY_COLUMNS, overview
+from generator.archive.catalog import COMPACT_COLUMNS, TAG_SEPARATOR
 
 __all__ = [
     "EXPORT_COLUMNS",

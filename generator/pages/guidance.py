@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import escape
-from .models import FalcoAlert
-from .playbooks import PLACEHOLDER, Guidance, Playbook, _text, guidance_for, load_playbooks
-from .rules import RuleInfo, load_rule_files
+from generator.knowledge.playbooks import PLACEHOLDER, Guidance, Playbook, _text, guidance_for, load_playbooks
+from generator.knowledge.rules import RuleInfo, load_rule_files
+from generator.pages import escape
+from generator.read.models import FalcoAlert
 
 _SENTINEL = re.compile("(&#39;|&#34;)?\ue000(\\d+)\ue001(&#39;|&#34;)?")
 
@@ -53,7 +53,7 @@ class GuidanceProvider:
     @classmethod
     def load(cls, rule_files: Sequence[Path], playbooks_dir: Path | None) -> GuidanceProvider:
         inputs: list[Path] = list(rule_files)
-        package_dir = Path(__file__).with_name("playbooks")
+        package_dir = Path(__file__).parents[1] / "knowledge" / "data" / "playbooks"
         inputs += sorted(package_dir.glob("*.yaml"))
         if playbooks_dir is not None:
             inputs += sorted(playbooks_dir.glob("*.y*ml"))
@@ -152,6 +152,6 @@ def _values(alert: FalcoAlert) -> dict[str, object]:
 
 
 def _json_quote(text: str) -> str:
-    from .playbooks import _json_quote as quote
+    from generator.knowledge.playbooks import _json_quote as quote
 
     return quote(text)

@@ -17,11 +17,11 @@ from typing import Any
 
 import pandas as pd
 
-from . import aggregate
-from .chart_cache import ChartCache
-from .models import Priority
-from .paths import url_link
-from .render import PAGE_SIZE, Renderer, host_page, priority_page, rows, rule_page
+from generator.archive import aggregate
+from generator.pages.chart_cache import ChartCache
+from generator.pages.render import PAGE_SIZE, Renderer, host_page, priority_page, rows, rule_page
+from generator.read.models import Priority
+from generator.urls import url_link
 
 PRIORITIES = aggregate.PRIORITY_COLUMNS
 
