@@ -243,9 +243,10 @@ def _child_build(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _child_search(args: dict[str, Any]) -> dict[str, Any]:
+    from generator.archive.state import State
     from generator.publish import search
 
-    report = search.index_site(Path(args["site"]), Path(args["state"]), full=args["full"])
+    report = search.index_site(Path(args["site"]), State(Path(args["state"])).search_dir, full=args["full"])
     data = report.as_json()
     data.pop("indexed", None)
     return data
@@ -290,7 +291,7 @@ def snapshot_code(dest: Path) -> dict[str, str]:
 
 def copy_skeleton(dest: Path) -> None:
     """mkdocs.yml, theme overrides and hand-written pages (what a build needs besides alerts)."""
-    from generator.build import GENERATED
+    from generator.urls import GENERATED
 
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "mkdocs.yml", dest / "mkdocs.yml")

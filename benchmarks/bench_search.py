@@ -40,6 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.synth import generate, write_alerts
+from generator.archive.state import State
 from generator.publish import search
 
 log = logging.getLogger("bench_search")
@@ -239,7 +240,7 @@ def run(count: int, days: int, nightly: int, work: Path, cap: int, seed: int) ->
     result["markdown_seconds"] = round(sh(*cli, cwd=work, env=env), 1)
     result["mkdocs_seconds"] = round(mkdocs(work, dirty=False), 1)
     site = work / "serve" / SUB
-    full = search.index_site(site, work / ".falco-archive", full=True, cap=cap)
+    full = search.index_site(site, State(work / ".falco-archive").search_dir, full=True, cap=cap)
     result["full_index"] = full.as_json()
     result["bundle"] = bundle_stats(site)
     log.info("full index: %.1f s, peak RSS %.0f MB", full.seconds, full.peak_rss_bytes / 1e6)
@@ -251,7 +252,7 @@ def run(count: int, days: int, nightly: int, work: Path, cap: int, seed: int) ->
     result["nightly_markdown_seconds"] = round(sh(*cli, cwd=work, env=env), 1)
     result["nightly_build_mode"] = json.loads((work / "site_src" / "build-report.json").read_text())["mode"]
     result["nightly_mkdocs_seconds"] = round(mkdocs(work, dirty=True), 1)
-    inc = search.index_site(site, work / ".falco-archive", full=False, cap=cap)
+    inc = search.index_site(site, State(work / ".falco-archive").search_dir, full=False, cap=cap)
     result["nightly_index"] = inc.as_json()
     result["nightly_share_of_full"] = round(inc.seconds / full.seconds, 3) if full.seconds else None
     result.update(late_nightly(work, days, nightly, cap, seed, full.seconds))
@@ -271,7 +272,7 @@ def late_nightly(
     write_alerts(generate(count, seed=seed + 2, start=day, days=1), work / "alerts" / "late", "jsonl")
     sh(*cli, cwd=work, env=env)
     mkdocs(work, dirty=True)
-    late = search.index_site(work / "serve" / SUB, work / ".falco-archive", full=False, cap=cap)
+    late = search.index_site(work / "serve" / SUB, State(work / ".falco-archive").search_dir, full=False, cap=cap)
     return {
         "late_index": late.as_json(),
         "late_share_of_full": round(late.seconds / full_seconds, 3) if full_seconds else None,

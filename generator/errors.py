@@ -1,10 +1,28 @@
 """One error hierarchy for the whole tool, rooted in click so the CLI shows it cleanly.
 
 Stage modules raise these; only ``cli.py`` decides what reaches the terminal and the exit code
-(mkdocs ``exceptions.py`` and copier ``errors.py`` work the same way).
+(mkdocs ``exceptions.py`` and copier ``errors.py`` work the same way). Every message names what
+the user must look at: the file, and where it applies the line and the key. A bad *alert* is
+never raised: it is quarantined with its file and line and the build goes on.
+
+::
+
+    FalcoArchiveError                 anything the user can act on (exit 1, no traceback)
+    ├── ConfigError                   falco-archive.toml or an option
+    ├── KnowledgeFileError            a rule file or playbook that cannot be used
+    │   ├── RuleFileError
+    │   └── PlaybookError
+    ├── OutputError                   a page would be written where it must not
+    │   ├── PathEscapeError
+    │   └── DuplicateOutputError
+    ├── SiteBuildError                MkDocs failed
+    ├── SearchIndexError              Pagefind failed
+    └── StrictModeError               --strict and records were quarantined
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -19,18 +37,39 @@ class ConfigError(FalcoArchiveError):
     """The project configuration (``falco-archive.toml`` or options) is not usable."""
 
 
-class InputError(FalcoArchiveError):
-    """The alerts folder itself cannot be read (a single bad file is quarantined, not raised)."""
+class KnowledgeFileError(FalcoArchiveError):
+    """A rule or playbook file the build was given cannot be used.
+
+    ``reason`` says where in the file (line, item, key) and what is wrong; the message starts
+    with the file's path.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
 
 
-class PathEscapeError(FalcoArchiveError):
-    """A generated path would leave the output folder: a bug or hostile input, never written."""
+class RuleFileError(KnowledgeFileError):
+    """A Falco rule file that Falco itself would refuse to load."""
+
+
+class PlaybookError(KnowledgeFileError):
+    """A playbook file (ours or the user's) that does not follow the playbook format."""
+
+
+class OutputError(FalcoArchiveError):
+    """A generated file would be written where it must not be: a bug or hostile input."""
+
+
+class PathEscapeError(OutputError):
+    """A generated path would leave the output folder; nothing is written."""
 
     def __init__(self, *, root: object, relative: str) -> None:
         super().__init__(f"Refusing to write {relative!r}: it resolves outside {root}")
 
 
-class DuplicateOutputError(FalcoArchiveError):
+class DuplicateOutputError(OutputError):
     """Two pages of one build were about to be written to the same file."""
 
     def __init__(self, *, path: object) -> None:
@@ -39,6 +78,10 @@ class DuplicateOutputError(FalcoArchiveError):
 
 class SiteBuildError(FalcoArchiveError):
     """The static-site engine (MkDocs) failed."""
+
+
+class SearchIndexError(FalcoArchiveError):
+    """The search indexer (Pagefind) could not run or failed."""
 
 
 class StrictModeError(FalcoArchiveError):

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from generator.build import GENERATED
 from generator.cli import main as cli_main
+from generator.urls import GENERATED
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

@@ -15,6 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from generator.archive.catalog import SCHEMA
+from generator.files import DocsWriter
 from generator.pages import exports
 
 T0 = 1_795_000_000_123_456_789  # 2026-11-18T11:06:40.123456789Z
@@ -52,6 +53,15 @@ def catalog(n: int = 300, seed: int = 5) -> pd.DataFrame:
     return df[SCHEMA.names]
 
 
+def write_csv(df: pd.DataFrame, path: Path) -> bool:
+    """The CSV export written as the build writes it: through the guarded docs writer."""
+    return DocsWriter(path.parent).write(path.name, exports.csv_bytes(df))
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> bool:
+    return DocsWriter(path.parent).write(path.name, exports.parquet_bytes(df))
+
+
 def read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
 
@@ -64,7 +74,7 @@ def undo_prefix(value: str) -> str:
 def test_csv_reads_back_to_the_same_counts(tmp_path: Path) -> None:
     df = catalog()
     path = tmp_path / "out" / "alerts.csv"
-    assert exports.write_csv(df, path) is True
+    assert write_csv(df, path) is True
     back = read_csv(path)
     assert list(back.columns) == exports.EXPORT_COLUMNS
     assert "raw" not in back.columns
@@ -84,7 +94,7 @@ def test_csv_reads_back_to_the_same_counts(tmp_path: Path) -> None:
 
 def test_time_is_iso_utc_with_nanoseconds_and_matches_time_ns(tmp_path: Path) -> None:
     path = tmp_path / "alerts.csv"
-    exports.write_csv(catalog(50), path)
+    write_csv(catalog(50), path)
     back = read_csv(path)
     for iso, ns in zip(back["time"], back["time_ns"].astype("int64"), strict=True):
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z", iso)
@@ -96,7 +106,7 @@ def test_csv_defuses_formulas_reversibly(tmp_path: Path) -> None:
     rows = len(RISKY)
     df = catalog(rows).assign(rule=RISKY, cmdline=RISKY, tags=["a\x1fb"] * rows, host="node")
     path = tmp_path / "alerts.csv"
-    exports.write_csv(df, path)
+    write_csv(df, path)
     back = read_csv(path)
     original = exports.export_frame(df)
     for column in ("rule", "cmdline"):
@@ -113,7 +123,7 @@ def test_csv_keeps_line_breaks_inside_values(tmp_path: Path) -> None:
     rule = "multi\nline\r\nrule, with comma and CR\ronly"
     df = catalog(3).assign(rule=rule)
     path = tmp_path / "alerts.csv"
-    exports.write_csv(df, path)
+    write_csv(df, path)
     assert read_csv(path)["rule"].tolist() == [rule] * 3
     assert path.read_bytes().count(b"\r\n") >= 4  # RFC 4180 line ends
 
@@ -121,7 +131,7 @@ def test_csv_keeps_line_breaks_inside_values(tmp_path: Path) -> None:
 def test_parquet_reads_back_unmodified(tmp_path: Path) -> None:
     df = catalog()
     path = tmp_path / "alerts.parquet"
-    assert exports.write_parquet(df, path) is True
+    assert write_parquet(df, path) is True
     table = pq.read_table(path)
     assert table.schema.names == exports.EXPORT_COLUMNS
     assert table.schema.field("time_ns").type == pa.int64()
@@ -141,22 +151,22 @@ def test_exports_are_deterministic_and_skip_unchanged_files(tmp_path: Path) -> N
     assert exports.csv_bytes(df) == exports.csv_bytes(shuffled)
     assert exports.parquet_bytes(df) == exports.parquet_bytes(shuffled)
     csv_path, pq_path = tmp_path / "a.csv", tmp_path / "a.parquet"
-    exports.write_csv(df, csv_path)
-    exports.write_parquet(df, pq_path)
+    write_csv(df, csv_path)
+    write_parquet(df, pq_path)
     os.utime(csv_path, ns=(1, 1))
     os.utime(pq_path, ns=(1, 1))
-    assert exports.write_csv(shuffled, csv_path) is False
-    assert exports.write_parquet(shuffled, pq_path) is False
+    assert write_csv(shuffled, csv_path) is False
+    assert write_parquet(shuffled, pq_path) is False
     assert csv_path.stat().st_mtime_ns == 1 and pq_path.stat().st_mtime_ns == 1
-    assert exports.write_csv(df.iloc[1:], csv_path) is True
+    assert write_csv(df.iloc[1:], csv_path) is True
     assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_lone_surrogates_do_not_break_exports(tmp_path: Path) -> None:
     df = catalog(2)
     df["rule"] = pd.Series(["bad \ud800 rule", "ok"], dtype=object)
-    exports.write_csv(df, tmp_path / "a.csv")
-    exports.write_parquet(df, tmp_path / "a.parquet")
+    write_csv(df, tmp_path / "a.csv")
+    write_parquet(df, tmp_path / "a.parquet")
     assert "bad \\ud800 rule" in set(read_csv(tmp_path / "a.csv")["rule"])
     assert "bad \\ud800 rule" in set(pq.read_table(tmp_path / "a.parquet").column("rule").to_pylist())
 
@@ -191,8 +201,8 @@ def test_summary_json_rejects_unknown_columns() -> None:
 
 def test_empty_catalog(tmp_path: Path) -> None:
     df = catalog(0)
-    exports.write_csv(df, tmp_path / "a.csv")
-    exports.write_parquet(df, tmp_path / "a.parquet")
+    write_csv(df, tmp_path / "a.csv")
+    write_parquet(df, tmp_path / "a.parquet")
     assert list(read_csv(tmp_path / "a.csv").columns) == exports.EXPORT_COLUMNS
     assert pq.read_table(tmp_path / "a.parquet").num_rows == 0
     assert exports.summary_json(df, "rule") == {"key": "rule", "alerts": 0, "values": []}

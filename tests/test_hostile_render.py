@@ -41,7 +41,7 @@ from mkdocs.utils.meta import get_data
 from generator import build as build_module
 from generator.pages.escape import visible
 from generator.read.models import FalcoAlert, alert_id, is_absent
-from generator.urls import alert_page, name_slug
+from generator.urls import GENERATED, alert_page, name_slug
 
 SITE_NAME = "Falco alert archive"
 DISPLAY_LIMIT = 2_000  # render.DISPLAY_LIMIT: longer values are shortened on the page
@@ -645,7 +645,7 @@ def expected_alerts(alerts: list[dict[str, Any]]) -> tuple[dict[str, tuple[Falco
     return published, refused
 
 
-GENERATED_ROOTS = {g.removesuffix(".md") for g in build_module.GENERATED if not g.endswith(".json")}
+GENERATED_ROOTS = {g.removesuffix(".md") for g in GENERATED if not g.endswith(".json")}
 
 
 def generated(rel: str) -> bool:

@@ -34,10 +34,9 @@ from conftest import copy_skeleton, invoke_build, kill_when
 
 import generator.build
 from benchmarks.synth import generate, write_alerts
-from generator.pages.render import host_page
 from generator.read.models import alert_id, parse_time_ns
 from generator.read.redact import BUILTIN_RULES
-from generator.urls import alert_page, page_url
+from generator.urls import alert_page, host_page, page_url
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 CLI = [sys.executable, "-c", "import sys; from generator.cli import main; sys.exit(main())"]
@@ -323,10 +322,10 @@ def test_theme_config_template_version_and_redaction_changes_force_a_full_build(
     shutil.copytree(package, fake, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(generator.build, "__file__", str(fake / "build.py"))
     assert build(project, "--no-mkdocs")["mode"] == "incremental", "an identical copy of the code"
-    template = sorted((fake / "templates").glob("*.j2"))[0]
+    template = sorted((fake / "pages" / "templates").glob("*.j2"))[0]
     template.write_text(template.read_text("utf-8") + "{# changed #}\n", "utf-8")
     assert build(project, "--no-mkdocs")["mode"] == "full", "template change"
-    module = fake / "paths.py"  # any module: links, slugs and escaping all shape pages
+    module = fake / "urls.py"  # any module: links, slugs and escaping all shape pages
     module.write_text(module.read_text("utf-8") + "# changed\n", "utf-8")
     assert build(project, "--no-mkdocs")["mode"] == "full", "code change"
 

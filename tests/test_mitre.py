@@ -12,11 +12,11 @@ import yaml
 import generator
 from generator.knowledge import mitre
 
-DATA = Path(generator.__file__).parent / "data" / "mitre.json"
+DATA = Path(generator.__file__).parent / "knowledge" / "data" / "mitre.json"
 # shared/ sits next to the repository (locally and in CI).
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 RULES_DIR = SHARED / "falco-rules"
-PLAYBOOK_DIR = Path(generator.__file__).parent / "playbooks"
+PLAYBOOK_DIR = Path(generator.__file__).parent / "knowledge" / "data" / "playbooks"
 
 EXPECTED_TACTICS = {
     "TA0001": ("Initial Access", "mitre_initial_access"),

@@ -21,9 +21,8 @@ from test_incremental import assert_same_pages, build, new_project, page_of, pag
 import generator.publish.site
 from benchmarks.synth import generate
 from generator.errors import SiteBuildError
-from generator.pages.render import host_page, rule_page
 from generator.publish.site import build_site
-from generator.urls import page_url
+from generator.urls import host_page, page_url, rule_page
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 

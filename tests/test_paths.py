@@ -17,9 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from generator.errors import DuplicateOutputError, PathEscapeError
+from generator.files import DocsWriter
 from generator.pages.escape import visible
 from generator.read.models import alert_id, parse_time_ns
-from generator.urls import DocsWriter, alert_page, check_alert_id, name_slug, url_link
+from generator.urls import alert_page, check_alert_id, name_slug, url_link
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlparse
 import pytest
 from conftest import copy_skeleton, invoke_build
 
+from generator.errors import SearchIndexError
 from generator.publish import search
 from generator.publish.search import index_site, list_alert_pages, plan_alert_shards, write_id_table
 from generator.read.models import alert_id, parse_time_ns
@@ -305,17 +306,17 @@ def test_pending_shards_from_an_interrupted_run_are_redone(tmp_path: Path) -> No
     state = tmp_path / "state"
     add_alerts(site, "2026/06/01", hex_ids("6", 2))
     index_site(site, state, full=True, cap=10)
-    (state / "search" / "pending.json").write_text(json.dumps({"shards": ["2026-06-01"]}))
+    (state / "pending.json").write_text(json.dumps({"shards": ["2026-06-01"]}))
     assert [r.name for r in index_site(site, state, cap=10).indexed] == ["2026-06-01"]
-    assert not (state / "search" / "pending.json").exists()
+    assert not (state / "pending.json").exists()
 
 
 def test_pagefind_failure_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     site = fake_site(tmp_path)
     monkeypatch.setattr(search.sys, "executable", str(tmp_path / "no-such-python"))
-    with pytest.raises(search.SearchIndexError, match="Cannot run Pagefind"):
+    with pytest.raises(SearchIndexError, match="Cannot run Pagefind"):
         index_site(site, tmp_path / "state", full=True)
-    assert json.loads((tmp_path / "state" / "search" / "pending.json").read_text())["shards"] == ["pages"]
+    assert json.loads((tmp_path / "state" / "pending.json").read_text())["shards"] == ["pages"]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -123,18 +123,3 @@ def neighbours(df: pd.DataFrame) -> pd.DataFrame:
     groups = ordered.groupby(["rule", "host"], sort=False)["id"]
     out = pd.DataFrame({"id": ordered["id"], "prev_id": groups.shift(1), "next_id": groups.shift(-1)})
     return out.astype("string").fillna("").reset_index(drop=True)
-
-
-def daily_counts(df: pd.DataFrame) -> pd.DataFrame:
-    """Alerts per UTC day and priority (columns: ``day`` plus one per priority label)."""
-    if df.empty:
-        return pd.DataFrame(columns=["day", *PRIORITY_COLUMNS])
-    days = pd.to_datetime(df["time_ns"], unit="ns", utc=True).dt.strftime("%Y-%m-%d")
-    table = (
-        pd.crosstab(days, df["priority"])
-        .reindex(columns=range(len(PRIORITY_COLUMNS)), fill_value=0)
-        .set_axis(PRIORITY_COLUMNS, axis=1)
-        .sort_index()
-    )
-    table.index.name = "day"
-    return table.reset_index()

@@ -19,6 +19,7 @@ import pandas as pd
 from pydantic import ValidationError
 
 from generator.archive.catalog import SCHEMA, TAG_SEPARATOR
+from generator.patterns import LONE_SURROGATE
 from generator.read.models import FalcoAlert, alert_id, describe_validation_error, is_absent
 from generator.read.readers import InputFile, Problem, Record, SkippedLine, read_file
 from generator.read.redact import Redactor
@@ -37,7 +38,6 @@ class IngestResult:
     problems: list[Problem] = field(default_factory=list)
     passed_over: list[Problem] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def quarantined(self) -> int:
@@ -132,16 +132,15 @@ def ingest(
     return result
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _without_surrogates(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The alert and its JSON text, with lone surrogates (``"\\ud800"`` in the input, which no
     UTF-8 file or Parquet column can hold) replaced by their visible escape text."""
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    if _SURROGATE.search(text) is None:
+    if LONE_SURROGATE.search(text) is None:
         return obj, text
-    text = _SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", text)
+    text = LONE_SURROGATE.sub(lambda m: f"\\\\u{ord(m.group()):04x}", text)
     return json.loads(text), text
 
 

@@ -34,6 +34,8 @@ from typing import Any
 
 import yaml
 
+from generator.errors import RuleFileError
+
 __all__ = ["RuleFileError", "RuleInfo", "load_rule_files", "referenced_names"]
 
 log = logging.getLogger(__name__)
@@ -82,15 +84,6 @@ _RULE_REPLACEABLE = frozenset(
     }
 )
 _RULE_DEFINING_KEYS = ("condition", "output", "desc", "priority")
-
-
-class RuleFileError(Exception):
-    """A rule file that Falco would refuse to load; the message names file, item and reason."""
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ import pandas as pd
 
 from generator.archive import aggregate
 from generator.pages.chart_cache import ChartCache
-from generator.pages.render import PAGE_SIZE, Renderer, host_page, priority_page, rows, rule_page
+from generator.pages.render import PAGE_SIZE, Renderer, rows
 from generator.read.models import Priority
-from generator.urls import url_link
+from generator.urls import group_page, host_page, news_page, priority_page, rule_page, url_link
 
 PRIORITIES = aggregate.PRIORITY_COLUMNS
 
@@ -283,16 +283,12 @@ def _news_summary(df: pd.DataFrame, latest: Any, page: str) -> dict[str, Any] | 
     counts = present["priority"].value_counts()
     return {
         "number": latest.number,
-        "href": url_link(page, f"news/{latest.number}.md"),
+        "href": url_link(page, news_page(latest.number)),
         "alerts": len(present),
         "by_priority": [(int(p), int(counts[int(p)])) for p in Priority if int(p) in counts.index],
         "new_rules": len(latest.new_rules),
         "new_hosts": len(latest.new_hosts),
     }
-
-
-def group_page(group_id: str) -> str:
-    return f"groups/{group_id}/index.md"
 
 
 def _group_rows(table: pd.DataFrame | None, from_page: str, limit: int = 100) -> list[dict[str, Any]]:

@@ -12,28 +12,18 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
+from generator.archive.plan import AlertJob
+from generator.files import DocsWriter
 from generator.pages.guidance import GuidanceProvider
-from generator.pages.render import PageOptions, Renderer, alert_view, raw_json, rule_page
+from generator.pages.render import PageOptions, Renderer, alert_view, raw_json
 from generator.read.models import FalcoAlert
-from generator.urls import DocsWriter, url_link
+from generator.urls import alert_download, rule_page, url_link
 
 #: Below this many pages, starting worker processes costs more than it saves.
 PARALLEL_THRESHOLD = 400
 _CHUNK = 100
-
-
-@dataclass(frozen=True, slots=True)
-class AlertJob:
-    """One page to (re)render: the alert's redacted JSON and its neighbours' page paths."""
-
-    id: str
-    page: str
-    raw: str
-    prev_page: str | None
-    next_page: str | None
 
 
 class AlertPageWriter:
@@ -61,7 +51,7 @@ class AlertPageWriter:
             options=self.options,
         )
         self.writer.write(job.page, renderer.alert(view))
-        self.writer.write(job.page.removesuffix(".md") + ".json", raw_json(raw) + "\n")
+        self.writer.write(alert_download(job.page), raw_json(raw) + "\n")
 
 
 _WORKER: AlertPageWriter | None = None

@@ -16,10 +16,8 @@ from generator.archive.catalog import TAG_SEPARATOR
 from generator.knowledge import mitre
 from generator.knowledge.playbooks import Playbook
 from generator.knowledge.rules import RuleInfo
-from generator.pages.render import Renderer, rule_page
-from generator.urls import url_link
-
-PAGE = "mitre/index.md"
+from generator.pages.render import Renderer
+from generator.urls import ATTACK, rule_page, url_link
 
 
 def attack_table(
@@ -73,7 +71,7 @@ def attack_page(
                     "technique": technique,
                     "alerts": int(by_rule.sum()),
                     "rules": [
-                        {"name": r, "alerts": int(n), "href": url_link(PAGE, rule_page(r))}
+                        {"name": r, "alerts": int(n), "href": url_link(ATTACK, rule_page(r))}
                         for r, n in by_rule.head(5).items()
                     ],
                 }

@@ -9,12 +9,12 @@ that key stays the same. Charts no build referenced are removed at the end.
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 
+from generator.files import atomic_write
 from generator.pages import charts
 from generator.pages.escape import Markup
 
@@ -44,10 +44,7 @@ class ChartCache:
             svg = path.read_text("utf-8")
         except FileNotFoundError:
             svg = draw()
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f".{path.name}.tmp")
-            tmp.write_text(svg, "utf-8")
-            os.replace(tmp, path)
+            atomic_write(path, svg)
         return charts.svg_for_markdown(svg)
 
     def daily(self, df: pd.DataFrame, title: str) -> Markup:

@@ -33,9 +33,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -45,6 +43,7 @@ import pyarrow.parquet as pq
 
 from generator.archive.aggregate import PRIORITY_COLUMNS, overview
 from generator.archive.catalog import COMPACT_COLUMNS, TAG_SEPARATOR
+from generator.patterns import LONE_SURROGATE
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -54,8 +53,6 @@ __all__ = [
     "json_bytes",
     "parquet_bytes",
     "summary_json",
-    "write_csv",
-    "write_parquet",
 ]
 
 log = logging.getLogger(__name__)
@@ -72,7 +69,6 @@ _SCHEMA = pa.schema(
 )
 _STRING_COLUMNS = [name for name in EXPORT_COLUMNS if name not in ("time_ns", "priority_value")]
 _FORMULA_START = re.compile(r"[=+\-@\t\r']")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def iso_ns(time_ns: pd.Series | np.ndarray) -> np.ndarray:
@@ -92,7 +88,7 @@ def _text(column: pd.Series) -> pd.Series:
     try:
         return column.astype(str)
     except UnicodeEncodeError:
-        return column.map(lambda value: _SURROGATE.sub(_surrogate_escape, str(value))).astype(str)
+        return column.map(lambda value: LONE_SURROGATE.sub(_surrogate_escape, str(value))).astype(str)
 
 
 def export_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -146,31 +142,6 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
-
-
-def _write_if_changed(path: Path, data: bytes) -> bool:
-    """Replace ``path`` atomically, and only when its bytes change (keeps mtime for dirty builds)."""
-    path = Path(path)
-    try:
-        if path.stat().st_size == len(data) and path.read_bytes() == data:
-            return False
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-    log.debug("wrote %s (%d bytes)", path, len(data))
-    return True
-
-
-def write_csv(df: pd.DataFrame, path: Path) -> bool:
-    """Write the CSV export to ``path``; returns True when the file changed."""
-    return _write_if_changed(path, csv_bytes(df))
-
-
-def write_parquet(df: pd.DataFrame, path: Path) -> bool:
-    """Write the Parquet export to ``path``; returns True when the file changed."""
-    return _write_if_changed(path, parquet_bytes(df))
 
 
 def summary_json(df: pd.DataFrame, key: str) -> dict[str, Any]:

@@ -53,33 +53,25 @@ class GuidanceProvider:
     @classmethod
     def load(cls, rule_files: Sequence[Path], playbooks_dir: Path | None) -> GuidanceProvider:
         inputs: list[Path] = list(rule_files)
-        package_dir = Path(__file__).parents[1] / "knowledge" / "data" / "playbooks"
-        inputs += sorted(package_dir.glob("*.yaml"))
         if playbooks_dir is not None:
             inputs += sorted(playbooks_dir.glob("*.y*ml"))
         return cls(load_rule_files(rule_files), load_playbooks(playbooks_dir), inputs)
 
     def _placeholder_fields(self) -> tuple[str, ...]:
-        """Every field name any playbook or the generic guidance can fill in."""
+        """Every field name a playbook can fill in (cached renders substitute exactly these)."""
         names: set[str] = set()
         for playbook in self.playbooks.values():
             for step in playbook.steps():
                 names.update(PLACEHOLDER.findall(step.run or ""))
                 if step.config is not None:
                     names.update(PLACEHOLDER.findall(step.config.body))
-        generic = Path(__file__).with_name("_generic.py")
-        if generic.exists():
-            names.update(PLACEHOLDER.findall(generic.read_text("utf-8")))
         return tuple(sorted(names))
 
     def fingerprint(self) -> str:
+        """The rule and playbook files read (the package's own code is in the build's fingerprint)."""
         h = hashlib.sha256()
         for path in self._inputs:
             h.update(path.name.encode() + b"\0" + path.read_bytes())
-        for module in ("playbooks.py", "_generic.py", "guidance.py", "mitre.py", "data/mitre.json"):
-            path = Path(__file__).parent / module
-            if path.exists():
-                h.update(path.read_bytes())
         return h.hexdigest()
 
     def for_alert(self, alert: FalcoAlert, values: Mapping[str, object] | None = None) -> AlertGuidance:

@@ -13,8 +13,9 @@ import pandas as pd
 
 from generator.pages import exports, feed
 from generator.pages.news import BuildNews
-from generator.pages.render import Renderer, permanent_url
+from generator.pages.render import Renderer
 from generator.read.models import Priority
+from generator.urls import FEED, absolute_url, permanent_url
 
 #: The feed carries the qualifying new alerts of this many recent builds (at most FEED_SIZE).
 FEED_BUILDS = 10
@@ -31,14 +32,13 @@ def feed_xml(
     candidates = catalog[catalog["id"].isin(recent)]
     rows = feed.feed_rows(candidates, min_priority, limit=FEED_SIZE)
     page_of = dict(zip(catalog["id"], catalog["page"], strict=True))
-    base = site_url.rstrip("/") + "/" if site_url else "/"
     updated = int(rows["time_ns"].max()) if len(rows) else (history[-1].newest_ns if history else 0)
     return feed.atom_feed(
         rows,
         feed_id=f"urn:falco-archive:feed:{min_priority.slug}",
         title=f"Falco alerts of priority {min_priority.label} and above",
         site_url=site_url,
-        self_href=base + "feed.xml",
+        self_href=absolute_url(FEED, site_url),
         updated_ns=updated,
         alert_url=lambda aid: permanent_url(page_of[aid], site_url),
     )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from generator.archive import aggregate
 from generator.pages import escape, snippets
 from generator.pages.escape import Markup
+from generator.patterns import HTTPS_URL
 from generator.read.models import FalcoAlert, Priority, format_time_ns, is_absent
-from generator.urls import name_slug, page_url, url_link
+from generator.urls import host_page, page_url, permanent_url, priority_page, rule_page, url_link
 
 #: Field values longer than this are shortened on the page (the .json download has them whole).
 DISPLAY_LIMIT = 2_000
@@ -41,12 +41,11 @@ def _finalize(value: Any) -> Any:
     return escape.md(value)
 
 
-_EXTERNAL = re.compile(r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/%?=&#:+,@-]*)?")
 
 
 def ext_link(url: str) -> Markup:
     """An https link from our own data (playbook references): never a ``javascript:`` URL."""
-    if not _EXTERNAL.fullmatch(url):
+    if not HTTPS_URL.fullmatch(url):
         raise ValueError(f"refusing unsafe external link {url!r}")
     return Markup(html.escape(url, quote=True))
 
@@ -63,26 +62,23 @@ def link(target: str) -> Markup:
     return Markup(target)
 
 
-def _code_str(value: Any, limit: int = DISPLAY_LIMIT) -> str:
-    """An alert value as inline code (plain ``str``); huge values shortened with a note."""
+def _code_in(escaper: Callable[[str], str], value: Any, limit: int) -> str:
+    """An alert value as ``<code>``; huge values shortened with a note (the .json has them whole)."""
     text = value if type(value) is str else json.dumps(value, ensure_ascii=False)
     if len(text) <= limit:
-        return f"<code>{escape.md_str(text)}</code>"
+        return f"<code>{escaper(text)}</code>"
     note = f" <em>(shortened: {len(text):,} characters; the full value is in the raw JSON)</em>"
-    return f"<code>{escape.md_str(text[:limit])}</code>{note}"
+    return f"<code>{escaper(text[:limit])}</code>{note}"
 
 
 def _code(value: Any, limit: int = DISPLAY_LIMIT) -> Markup:
-    return Markup(_code_str(value, limit))
+    """Inline code in Markdown text (the ``code`` filter of the templates)."""
+    return Markup(_code_in(escape.md_str, value, limit))
 
 
 def _code_html(value: Any, limit: int = DISPLAY_LIMIT) -> str:
-    """An alert value as ``<code>`` inside a raw HTML block; huge values shortened with a note."""
-    text = value if type(value) is str else json.dumps(value, ensure_ascii=False)
-    if len(text) <= limit:
-        return f"<code>{escape.html_text(text)}</code>"
-    note = f" <em>(shortened: {len(text):,} characters; the full value is in the raw JSON)</em>"
-    return f"<code>{escape.html_text(text[:limit])}</code>{note}"
+    """Inline code inside a raw HTML block."""
+    return _code_in(escape.html_text, value, limit)
 
 
 def html_table(rows: Iterable[tuple[str, str]], head: tuple[str, str] | None = None, css: str = "") -> Markup:
@@ -383,27 +379,6 @@ def _shorten_raw(raw: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return walk(raw), cut
 
 
-@dataclass(frozen=True)
-class SiteLinks:
-    """Docs-relative Markdown paths of the pages every alert page links to."""
-
-    rule: Callable[[str], str]
-    host: Callable[[str], str]
-    priority: Callable[[Priority], str]
-
-
-def rule_page(name: str) -> str:
-    return f"rules/{name_slug(name)}/index.md"
-
-
-def host_page(name: str) -> str:
-    return f"hosts/{name_slug(name)}/index.md"
-
-
-def priority_page(priority: Priority) -> str:
-    return f"priorities/{priority.slug}/index.md"
-
-
 def alert_view(
     alert_id: str,
     page: str,
@@ -483,12 +458,6 @@ class PageOptions:
     timezone: ZoneInfo | None = None
 
 
-def permanent_url(page: str, site_url: str | None) -> str:
-    """The alert's permanent link: absolute under ``site_url`` when known, else site-relative."""
-    path = page_url(page)
-    return (site_url.rstrip("/") + "/" + path) if site_url else "/" + path
-
-
 def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions) -> tuple[str, str]:
     f = alert.output_fields
     facts = [
@@ -561,9 +530,3 @@ def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
         )
     ]
 
-
-def table_records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    return df.to_dict("records")
-
-
-PRIORITY_LABELS: Sequence[str] = aggregate.PRIORITY_COLUMNS

@@ -53,7 +53,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from generator.errors import FalcoArchiveError
+from generator.errors import SearchIndexError
+from generator.files import atomic_write
+from generator.patterns import ALERT_ID
+from generator.urls import alert_html
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +74,6 @@ ID_PREFIX_SMALL_UNTIL = 250_000
 #: (same text) and the group pages are listings, reached from rule and host pages.
 _NOT_PAGES = {"alerts", "groups", BUNDLE, "search", "assets"}
 _YEAR, _TWO = re.compile(r"\d{4}"), re.compile(r"\d{2}")
-_ID = re.compile(r"[0-9a-f]{16}|u[0-9a-f]{16}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _PAGINATION = re.compile(r"page-\d+")
 _SORT_TIME = re.compile(rb'data-pagefind-sort="time">([^<]*)<')
 #: The index block of an alert page (search_meta.md.j2). Every value in it is entity-encoded,
@@ -86,10 +88,6 @@ _HTML_LANG = re.compile(rb'<html[^>]*\slang="([A-Za-z0-9-]{1,35})"')
 #: What a merged (non-runtime) shard needs; Pagefind also writes UI bundles we never load.
 _SHARD_KEEP = {"pagefind-entry.json", "index", "filter", "fragment"}
 _RUNTIME_KEEP = _SHARD_KEEP | {"pagefind.js", "pagefind-worker.js"}
-
-
-class SearchIndexError(FalcoArchiveError):
-    """Pagefind failed or is not installed."""
 
 
 @dataclass(frozen=True)
@@ -162,7 +160,7 @@ def list_alert_pages(site_dir: Path) -> dict[str, list[str]]:
     for year in _subdirs(root, _YEAR):
         for month in _subdirs(root / year, _TWO):
             for day in _subdirs(root / year / month, _TWO):
-                ids = sorted(_subdirs(root / year / month / day, _ID))
+                ids = sorted(_subdirs(root / year / month / day, ALERT_ID))
                 if ids:
                     days[f"{year}/{month}/{day}"] = ids
     return days
@@ -211,10 +209,6 @@ def _digest(parts: Iterable[str | bytes]) -> str:
     return h.hexdigest()[:20]
 
 
-def alert_page_path(day: str, alert_id: str) -> str:
-    return f"alerts/{day}/{alert_id}/index.html"
-
-
 def plan_alert_shards(
     days: dict[str, list[str]],
     cap: int,
@@ -254,7 +248,7 @@ def plan_alert_shards(
         if current:
             groups.append(current)
         for n, group in enumerate(groups, start=1):
-            pages = tuple(alert_page_path(day, i) for day, i in group)
+            pages = tuple(alert_html(day, i) for day, i in group)
             shards.append(
                 Shard(
                     name=f"{month.replace('/', '-')}-{n:02d}",
@@ -294,12 +288,12 @@ class _DayTimes:
         missing = [i for i in ids if i not in when]
         for alert_id in missing:
             try:
-                match = _SORT_TIME.search((self.site_dir / alert_page_path(day, alert_id)).read_bytes())
+                match = _SORT_TIME.search((self.site_dir / alert_html(day, alert_id)).read_bytes())
             except FileNotFoundError:
                 match = None
             when[alert_id] = html.unescape(match.group(1).decode("utf-8", "replace")) if match else ""
         if missing:
-            _atomic_write(path, json.dumps(when, sort_keys=True).encode())
+            atomic_write(path, json.dumps(when, sort_keys=True).encode())
         return when
 
 
@@ -309,7 +303,7 @@ class _DayTimes:
 
 def index_site(
     site_dir: Path,
-    state_dir: Path,
+    work_dir: Path,
     changed_pages: Iterable[str] | None = None,
     full: bool = False,
     *,
@@ -320,20 +314,20 @@ def index_site(
     ``site_dir`` is the folder about to be published (the staging copy). ``changed_pages`` are
     docs-relative Markdown paths whose searchable content changed in this build; pass the pages
     of new alerts (they are found from the folder tree anyway), not pages re-rendered only for
-    their prev/next links. ``full`` re-indexes everything. Raises :class:`SearchIndexError`.
+    their prev/next links. ``full`` re-indexes everything. ``work_dir`` is the indexer's own
+    folder of the state (``State.search_dir``). Raises :class:`SearchIndexError`.
     """
     t0 = time.perf_counter()
     report = SearchReport(mode="full" if full else "incremental")
     bundle = site_dir / BUNDLE
-    search_state = state_dir / "search"
     version = _pagefind_version()
     if full:
         shutil.rmtree(bundle, ignore_errors=True)
-        (search_state / "pending.json").unlink(missing_ok=True)
+        (work_dir / "pending.json").unlink(missing_ok=True)
 
     days = list_alert_pages(site_dir)
     report.alert_pages = sum(len(ids) for ids in days.values())
-    alert_shards = plan_alert_shards(days, cap, _DayTimes(site_dir, search_state / "times"), version)
+    alert_shards = plan_alert_shards(days, cap, _DayTimes(site_dir, work_dir / "times"), version)
     pages_shard = plan_pages_shard(site_dir, version)
     report.other_pages = len(pages_shard.pages)
     shards = [pages_shard, *alert_shards]
@@ -344,7 +338,7 @@ def index_site(
         s.get("name"): s.get("signature")
         for s in [published.get("pages") or {}, *published.get("alerts", [])]
     }
-    pending = set(_read_json(search_state / "pending.json").get("shards", []))
+    pending = set(_read_json(work_dir / "pending.json").get("shards", []))
     touched = _shards_of(changed_pages or (), alert_shards)
     dirty = [
         s
@@ -354,8 +348,8 @@ def index_site(
         or known.get(s.name) != s.signature
         or not (bundle / s.name / "pagefind-entry.json").exists()
     ]
-    _atomic_write(
-        search_state / "pending.json",
+    atomic_write(
+        work_dir / "pending.json",
         json.dumps({"shards": sorted(pending | {s.name for s in dirty})}).encode(),
     )
 
@@ -391,13 +385,13 @@ def index_site(
         "alerts": [_shard_entry(s, bundle) for s in reversed(alert_shards)],
         "ids": {"prefix": prefix, "count": report.alert_pages},
     }
-    _atomic_write(bundle / "shards.json", json.dumps(manifest, indent=1).encode())
+    atomic_write(bundle / "shards.json", json.dumps(manifest, indent=1).encode())
     report.timings["finish"] = round(time.perf_counter() - t1, 3)
     report.seconds = round(time.perf_counter() - t0, 3)
-    _atomic_write(
-        search_state / "last-run.json", json.dumps(report.as_json(), indent=1, sort_keys=True).encode()
+    atomic_write(
+        work_dir / "last-run.json", json.dumps(report.as_json(), indent=1, sort_keys=True).encode()
     )
-    (search_state / "pending.json").unlink(missing_ok=True)
+    (work_dir / "pending.json").unlink(missing_ok=True)
     log.info(
         "Search: %d of %d shards indexed (%d pages) in %.1f s, peak RSS %.0f MB",
         len(report.indexed),
@@ -563,7 +557,7 @@ def write_id_table(root: Path, days: dict[str, list[str]], prefix: int) -> int:
                 continue
         except FileNotFoundError:
             pass
-        _atomic_write(path, data)
+        atomic_write(path, data)
         written += 1
     for stale in root.glob("*.json"):
         if stale.stem not in buckets:
@@ -582,11 +576,3 @@ def _read_json(path: Path) -> dict[str, Any]:
     except (FileNotFoundError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write beside, then rename: a new inode, so a hard-linked live copy is never changed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)

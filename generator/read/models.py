@@ -17,6 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from generator.patterns import UUID
+
 
 class Priority(IntEnum):
     """Falco's eight priorities; the value orders them from most to least severe."""
@@ -57,13 +59,11 @@ class Priority(IntEnum):
 
 
 #: Values Falco uses for "this field had no value".
-ABSENT_VALUES = (None, "", "<NA>")
 
 _TIME_RE = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?"
     r"(Z|z|[+-]\d{2}:?\d{2})"
 )
-_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 #: pandas' datetime64[ns] range; the catalog stores times in it.
 _MIN_NS, _MAX_NS = -(2**63) + 1, 2**63 - 1
 
@@ -199,7 +199,7 @@ def alert_id(raw: dict[str, Any]) -> str:
     moves a published alert.
     """
     uuid = raw.get("uuid")
-    if isinstance(uuid, str) and _UUID_RE.fullmatch(uuid):
+    if isinstance(uuid, str) and UUID.fullmatch(uuid):
         return uuid.lower()
     if isinstance(uuid, str) and uuid:
         return "u" + hashlib.sha256(uuid.encode("utf-8", "surrogatepass")).hexdigest()[:16]

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from generator.patterns import LONE_SURROGATE
+
 log = logging.getLogger(__name__)
 
 #: A record larger than this is reported instead of read (memory stays bounded).
@@ -107,7 +109,6 @@ def _decode(text: str, pos: int = 0) -> tuple[Any, int]:
 
 #: A JSON ``\\uD800``..``\\uDFFF`` escape: the only way a lone surrogate can enter a string.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _defect(value: Any, check_surrogates: bool) -> str | None:
@@ -124,20 +125,20 @@ def _defect(value: Any, check_surrogates: bool) -> str | None:
             if depth > MAX_DEPTH:
                 return f"JSON nested deeper than {MAX_DEPTH} levels"
             for key, sub in item.items():
-                if check_surrogates and _SURROGATE.search(key):
+                if check_surrogates and LONE_SURROGATE.search(key):
                     return _surrogate_reason(key)
                 stack.append((sub, depth + 1))
         elif isinstance(item, list):
             if depth > MAX_DEPTH:
                 return f"JSON nested deeper than {MAX_DEPTH} levels"
             stack.extend((sub, depth + 1) for sub in item)
-        elif check_surrogates and isinstance(item, str) and _SURROGATE.search(item):
+        elif check_surrogates and isinstance(item, str) and LONE_SURROGATE.search(item):
             return _surrogate_reason(item)
     return None
 
 
 def _surrogate_reason(text: str) -> str:
-    found = _SURROGATE.search(text)
+    found = LONE_SURROGATE.search(text)
     assert found is not None
     return f"invalid Unicode: a string holds the lone surrogate \\u{ord(found.group()):04x}"
 

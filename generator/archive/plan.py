@@ -1,0 +1,192 @@
+"""The plan of one run: which inputs are new, what the archive holds after them, what to render.
+
+Everything here is decided from the state and the alerts folder before any page is written
+(mkdocs: "first gather all data from all files/pages to ensure all data is consistent across
+all pages"). A full build is the same plan over an empty archive.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from generator.archive import aggregate
+from generator.archive.catalog import COMPACT_COLUMNS, empty_frame, month_of
+from generator.archive.ingest import IngestResult, file_digest, ingest, rows_frame
+from generator.archive.state import State
+from generator.read.readers import InputFile, Problem, discover
+from generator.read.redact import Redactor
+
+_DAY_NS = 86_400 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Start:
+    """How this run begins: incrementally from the state, or over from an empty archive.
+
+    ``catch_up``: after a full start, a run killed while it wrote pages, or a run without
+    MkDocs, every aggregate page is rendered and MkDocs looks at the whole docs folder once.
+    """
+
+    incremental: bool
+    catch_up: bool
+    before: pd.DataFrame
+    build_number: int
+
+
+def start(state: State, fingerprint: str, *, full: bool, site_exists: bool, run_mkdocs: bool) -> Start:
+    """Decide incremental or full; a full start resets the state (build history is kept)."""
+    meta = state.meta()
+    incremental = not full and state.usable_for(fingerprint) and (site_exists or not run_mkdocs)
+    # What the archive held before this build, for "what's new" (even across a full rebuild).
+    before = state.read_compact() if meta.get("complete") else empty_frame()[COMPACT_COLUMNS]
+    if not incremental:
+        state.reset()
+    catch_up = not incremental or state.render_was_interrupted() or not meta.get("published", False)
+    return Start(incremental, catch_up, before, int(meta.get("build_number", 0)))
+
+
+@dataclass
+class Inputs:
+    """The alerts folder as this run sees it."""
+
+    files: list[InputFile]
+    to_read: list[InputFile]
+    #: What the state records of every input file (size, mtime, sha256) after this run.
+    record: dict[str, dict[str, Any]]
+    passed_over: list[Problem]
+
+
+def find_inputs(alerts_dir: Path, known: dict[str, dict[str, Any]]) -> Inputs:
+    """Every input file, and which of them are new or changed since they were last read.
+
+    A file with the size and mtime recorded last time is not opened; one whose bytes hash to
+    the recorded digest (touched, copied) is not read again.
+    """
+    files, passed_over = discover(alerts_dir)
+    record: dict[str, dict[str, Any]] = {}
+    to_read: list[InputFile] = []
+    for file in files:
+        seen = known.get(file.display)
+        entry: dict[str, Any] = {"size": file.size, "mtime_ns": file.mtime_ns}
+        if seen and seen.get("size") == file.size and seen.get("mtime_ns") == file.mtime_ns:
+            record[file.display] = seen
+            continue
+        try:
+            digest = file_digest(file)
+        except OSError as exc:
+            passed_over.append(Problem(file.display, 0, f"cannot read file: {exc.strerror or exc}"))
+            continue
+        entry["sha256"] = digest
+        record[file.display] = entry
+        if seen and seen.get("sha256") == digest:
+            continue
+        to_read.append(file)
+    return Inputs(files, to_read, record, passed_over)
+
+
+def read_inputs(inputs: Inputs, redactor: Redactor, on_file: Callable[[InputFile], None]) -> IngestResult:
+    """Read, validate and redact the new input files (see :mod:`generator.archive.ingest`)."""
+    return ingest(inputs.to_read, redactor, on_file=on_file)
+
+
+@dataclass
+class Merge:
+    """The archive after this run: the catalog, what is new in it, what retention removed."""
+
+    catalog: pd.DataFrame
+    #: New alerts with their raw JSON (every catalog column).
+    new: pd.DataFrame
+    #: Read alerts the archive already held.
+    already_archived: int
+    removed: pd.DataFrame
+    links: pd.DataFrame
+    #: Alerts whose page must be (re)rendered: new ones and those whose neighbours changed.
+    render_ids: set[str] = field(default_factory=set)
+
+    @property
+    def removed_ids(self) -> set[str]:
+        return set(self.removed["id"])
+
+    @property
+    def removed_pages(self) -> list[str]:
+        return list(self.removed["page"])
+
+
+def merge(
+    archive: pd.DataFrame,
+    result: IngestResult,
+    old_links: pd.DataFrame | None,
+    keep_days: int | None,
+    now_ns: int | None = None,
+) -> Merge:
+    """Add this run's rows to ``archive``, apply retention, and find the pages to re-render.
+
+    ``old_links`` are the neighbours recorded by the last run (None: render every page).
+    """
+    new = rows_frame(result.rows)
+    result.rows.clear()  # the frame holds them now; a full build would keep two copies
+    already = new["id"].isin(archive["id"]) if len(archive) else pd.Series(False, index=new.index)
+    new = new[~already.to_numpy()]
+    catalog = (
+        pd.concat([archive, new[COMPACT_COLUMNS]], ignore_index=True)
+        if len(archive)
+        else new[COMPACT_COLUMNS].copy()
+    )
+    removed = catalog.iloc[0:0]
+    if keep_days is not None and len(catalog):
+        now_ns = int(time.time() * 1e9) if now_ns is None else now_ns
+        old = catalog["time_ns"] < now_ns - keep_days * _DAY_NS
+        removed = catalog[old]
+        catalog = catalog[~old].reset_index(drop=True)
+        new = new[~new["id"].isin(set(removed["id"]))]
+    links = aggregate.neighbours(catalog)
+    previous = links.iloc[0:0] if old_links is None else old_links
+    both = links.merge(previous, on="id", how="left", suffixes=("", "_old"))
+    moved = both[(both["prev_id"] != both["prev_id_old"]) | (both["next_id"] != both["next_id_old"])]
+    return Merge(
+        catalog=catalog,
+        new=new,
+        already_archived=int(already.sum()),
+        removed=removed,
+        links=links,
+        render_ids=set(new["id"]) | set(moved["id"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class AlertJob:
+    """One alert page to (re)render: the alert's redacted JSON and its neighbours' page paths."""
+
+    id: str
+    page: str
+    raw: str
+    prev_page: str | None
+    next_page: str | None
+
+
+def alert_jobs(merged: Merge, state: State) -> list[AlertJob]:
+    """The alert pages to render, in ID order; raw JSON of archived ones read from the state."""
+    catalog, links = merged.catalog, merged.links
+    page_of = dict(zip(catalog["id"], catalog["page"], strict=True))
+    link_of = {
+        rec.id: (rec.prev_id, rec.next_id) for rec in links[links["id"].isin(merged.render_ids)].itertuples()
+    }
+    raw_of = dict(zip(merged.new["id"], merged.new["raw"], strict=True))
+    missing = merged.render_ids - raw_of.keys()
+    if missing:
+        by_month: dict[str, list[str]] = {}
+        sub = catalog[catalog["id"].isin(missing)]
+        for aid, month in zip(sub["id"], month_of(sub["time_ns"]), strict=True):
+            by_month.setdefault(month, []).append(aid)
+        raw_of.update(state.read_raw(by_month))
+    jobs = []
+    for aid in sorted(merged.render_ids):
+        prev_id, next_id = link_of.get(aid, ("", ""))
+        jobs.append(AlertJob(aid, page_of[aid], raw_of[aid], page_of.get(prev_id), page_of.get(next_id)))
+    return jobs

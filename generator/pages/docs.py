@@ -1,0 +1,155 @@
+"""The docs folder of one run: every page and data file the site is built from, written once.
+
+Alert pages are rendered only for the alerts the plan names (new ones, and those whose
+neighbours changed); aggregate pages only for the rules, hosts, priorities and groups whose
+alerts changed (:class:`~generator.pages.aggregates.Changes`); the overview pages, dashboard,
+news, feed, exports and build report are cheap and always rendered. Every write goes through
+one :class:`~generator.files.DocsWriter`, which writes a file only when its bytes change, so
+MkDocs converts only what changed.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from generator.archive import news
+from generator.archive.catalog import COMPACT_COLUMNS
+from generator.archive.news import BuildNews
+from generator.archive.plan import AlertJob, Merge
+from generator.files import DocsWriter
+from generator.pages import aggregates, attack, outputs
+from generator.pages import news as news_pages
+from generator.pages.alert_pages import render_alert_pages
+from generator.pages.chart_cache import ChartCache
+from generator.pages.guidance import GuidanceProvider
+from generator.pages.render import PageOptions, Renderer
+from generator.read.models import Priority
+from generator.urls import (
+    AGGREGATE_TREES,
+    ATTACK,
+    BUILD_REPORT,
+    BUILD_REPORT_JSON,
+    DASHBOARD,
+    EXPORTS_INDEX,
+    FEED,
+    GENERATED,
+    alert_download,
+)
+
+
+@dataclass
+class Written:
+    """What the run wrote into the docs folder."""
+
+    #: Docs paths rendered by this run (alert pages and their downloads included).
+    rendered: set[str]
+    #: Docs paths whose bytes changed.
+    changed: int
+    #: Pages of alerts new to the archive: their searchable text changed.
+    searchable: list[str]
+
+
+def write_docs(
+    docs_dir: Path,
+    merged: Merge,
+    jobs: Sequence[AlertJob],
+    *,
+    everything: bool,
+    history: list[BuildNews],
+    guidance: GuidanceProvider,
+    options: PageOptions,
+    charts: ChartCache,
+    feed_priority: Priority,
+    report: Any,
+    tick: Callable[[int], None],
+) -> Written:
+    """Render and write every page this run must write; remove pages no longer in the site."""
+    writer = DocsWriter(docs_dir)
+    renderer = Renderer()
+    catalog = merged.catalog
+    alert_changes = render_alert_pages(jobs, docs_dir, guidance, options, tick)
+    alert_files = {p for job in jobs for p in (job.page, alert_download(job.page))}
+    for page in merged.removed_pages:
+        writer.remove(page)
+        writer.remove(alert_download(page))
+    changes = aggregates.Changes(
+        added=merged.new[COMPACT_COLUMNS], removed=merged.removed, everything=everything
+    )
+    for path, text in itertools.chain(
+        aggregates.aggregate_pages(catalog, renderer, charts, guidance.rules, changes),
+        aggregates.group_pages(catalog, renderer, changes),
+    ):
+        if text is None:
+            writer.keep(path)
+        else:
+            writer.write(path, text)
+    writer.write(ATTACK, attack.attack_page(catalog, guidance.rules, guidance.playbooks, renderer))
+    for path, text in news_pages.pages(history, catalog, renderer):
+        writer.write(path, text)
+    writer.write(FEED, outputs.feed_xml(catalog, history, feed_priority, options.site_url))
+    for path, data in outputs.export_files(catalog):
+        writer.write(path, data)
+    writer.write(EXPORTS_INDEX, outputs.exports_page(catalog, renderer, feed_priority))
+    latest_news = history[-1] if history else None
+    writer.write(DASHBOARD, aggregates.dashboard(catalog, renderer, charts, latest_news))
+    writer.write(BUILD_REPORT, renderer.page("build_report.md.j2", report=report, limit=1000))
+    writer.write(BUILD_REPORT_JSON, json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
+    _remove_stale(docs_dir, writer)
+    new_pages = {page[:-3] for page in merged.new["page"]}
+    return Written(
+        rendered=writer.written | alert_files,
+        changed=len(writer.changed) + len(alert_changes),
+        searchable=[p for p in alert_changes if p.endswith(".md") and p[:-3] in new_pages],
+    )
+
+
+
+
+def add_news(history: list[BuildNews], number: int, merged: Merge, before: Any) -> BuildNews | None:
+    """This run's record of novelties, appended to ``history`` (None when nothing is new)."""
+    new = merged.new
+    fresh = new[~new["id"].isin(before["id"])] if len(before) else new
+    record = news.compute(number + 1, fresh[COMPACT_COLUMNS], before)
+    if record is not None:
+        history.append(record)
+    return record
+
+
+def hand_written(docs_dir: Path) -> list[str]:
+    """Docs files outside the generated trees (about.md, search.md, assets): every MkDocs run needs them."""
+    out = []
+    for top in sorted(docs_dir.iterdir()) if docs_dir.is_dir() else []:
+        if top.name in GENERATED:
+            continue
+        for path in sorted(top.rglob("*")) if top.is_dir() else [top]:
+            if path.is_file():
+                out.append(path.relative_to(docs_dir).as_posix())
+    return out
+
+
+def clean_generated(docs_dir: Path) -> None:
+    """Remove every generated tree and file (a full build); hand-written pages stay."""
+    for name in GENERATED:
+        path = docs_dir / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
+    """Aggregate pages not produced by this build (a listing page that no longer exists)."""
+    for tree in AGGREGATE_TREES:
+        root = docs_dir / tree
+        if not root.is_dir():
+            continue
+        for path in root.rglob("*.md"):
+            rel = path.relative_to(docs_dir).as_posix()
+            if rel not in writer.written and rel not in writer.kept:
+                writer.remove(rel)

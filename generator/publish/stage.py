@@ -1,0 +1,88 @@
+"""Publishing one run: build the new site beside the live one, index it, then swap it in.
+
+The live site is never written: MkDocs builds into a staging folder (a hard-linked copy of the
+live site for an incremental run, see :mod:`generator.publish.swap`), Pagefind indexes the
+staged site, and only then does the swap make it live. Any failure before the swap leaves the
+live site as it was and removes the staging folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from generator.publish import search, swap
+from generator.publish.site import build_site
+from generator.urls import AGGREGATE_TREES, alert_download
+
+
+@dataclass(frozen=True)
+class Published:
+    mkdocs_runs: int
+    mkdocs_seconds: float
+    search_seconds: float
+
+
+def publish_site(
+    *,
+    mkdocs_config: Path,
+    docs_dir: Path,
+    site_dir: Path,
+    search_dir: Path,
+    incremental: bool,
+    pages: Sequence[str] | None,
+    always: Sequence[str],
+    removed_pages: Sequence[str],
+    searchable: Sequence[str],
+    site_url: str | None,
+    workers: int,
+) -> Published:
+    """Build ``pages`` (None: the whole docs folder) into a staged copy, index it, swap it live."""
+    t = time.perf_counter()
+    stage = swap.prepare_staging(site_dir, incremental=incremental)
+    try:
+        runs = build_site(
+            config_file=mkdocs_config,
+            docs_dir=docs_dir,
+            site_dir=stage,
+            files=pages,
+            always=always,
+            site_url=site_url,
+            workers=workers,
+        )
+    except Exception:
+        shutil.rmtree(stage, ignore_errors=True)  # the live site was never touched
+        raise
+    if incremental:
+        _remove_orphan_html(stage, docs_dir)
+    for page in removed_pages:
+        shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
+        (stage / alert_download(page)).unlink(missing_ok=True)
+    mkdocs_seconds = time.perf_counter() - t
+    t = time.perf_counter()
+    search.index_site(stage, search_dir, changed_pages=searchable, full=not incremental)
+    search_seconds = time.perf_counter() - t
+    swap.swap(site_dir)
+    return Published(runs, mkdocs_seconds, search_seconds)
+
+
+def _remove_orphan_html(stage: Path, docs_dir: Path) -> None:
+    """Aggregate HTML whose Markdown is gone (a dirty MkDocs build never deletes pages).
+
+    Checked against the docs folder rather than this run's deletions, so pages removed by an
+    earlier run that was killed before publishing are cleaned up too. The trees are small.
+    """
+    for tree in AGGREGATE_TREES:
+        root = stage / tree
+        if not root.is_dir():
+            continue
+        for html_file in sorted(root.rglob("index.html"), reverse=True):
+            rel = html_file.parent.relative_to(stage).as_posix()
+            if not (docs_dir / rel / "index.md").exists() and not (docs_dir / f"{rel}.md").exists():
+                html_file.unlink()
+                with contextlib.suppress(OSError):
+                    html_file.parent.rmdir()

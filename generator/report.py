@@ -1,0 +1,78 @@
+"""What a build did, for the terminal, the Build report page and ``build-report.json``.
+
+Its counts always satisfy records read = alerts published + duplicates + quarantined: nothing
+is silently lost, and the report says where every record went.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from generator.read.readers import Problem
+
+if TYPE_CHECKING:
+    from generator.archive.ingest import IngestResult
+    from generator.archive.plan import Inputs, Merge
+    from generator.read.redact import Redactor
+
+
+@dataclass
+class BuildReport:
+    """What a build did; its counts always satisfy records = published + duplicates + quarantined."""
+
+    mode: str = "full"
+    files: int = 0
+    files_read: int = 0
+    records: int = 0
+    published: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    skipped_lines: int = 0
+    archived: int = 0
+    pages_written: int = 0
+    mkdocs_runs: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    passed_over: list[Problem] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    redactions: list[tuple[str, int]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def count(self, inputs: Inputs, result: IngestResult, merged: Merge, redactor: Redactor) -> None:
+        """Take the counts of the read and merge steps."""
+        self.files, self.files_read = len(inputs.files), len(inputs.to_read)
+        self.records = result.records
+        self.published = len(merged.new)
+        self.duplicates = result.duplicates + merged.already_archived
+        self.quarantined = result.quarantined
+        self.skipped_lines = result.skipped_lines
+        self.problems = result.problems
+        self.passed_over = inputs.passed_over + result.passed_over
+        self.removed = sorted(merged.removed_ids)
+        self.archived = len(merged.catalog)
+        self.redactions = sorted(redactor.counts.items())
+
+    def summary_line(self) -> str:
+        return (
+            f"Done ({self.mode}): {self.files:,} files ({self.files_read:,} read), "
+            f"{self.records:,} records -> {self.published:,} new alerts, {self.duplicates:,} duplicates, "
+            f"{self.quarantined:,} quarantined; {self.skipped_lines:,} non-JSON lines skipped; "
+            f"archive holds {self.archived:,} alerts"
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "files": self.files,
+            "files_read": self.files_read,
+            "records": self.records,
+            "published": self.published,
+            "duplicates": self.duplicates,
+            "quarantined": self.quarantined,
+            "skipped_lines": self.skipped_lines,
+            "archived": self.archived,
+            "problems": [{"file": p.path, "line": p.line, "reason": p.reason} for p in self.problems],
+            "passed_over": [{"file": p.path, "reason": p.reason} for p in self.passed_over],
+            "removed": self.removed,
+            "redactions": dict(self.redactions),
+        }
