@@ -12,7 +12,7 @@ wall time and in CPU time (CPU time is what contention distorts least).
 Steps, in one run:
 
 1. ``synth``: ``N`` base alerts over ``--days`` days, ``M`` new alerts on the following day
-   and ``L`` late alerts dated inside the base window (``benchmarks.synth``, mixed layout);
+   and ``L`` late alerts dated inside the base window (``generator.synthetic``, mixed layout);
 2. ``read_render``: full build of the ``N`` alerts with ``--no-mkdocs`` (read + aggregate +
    render only) in a separate project: alerts per second;
 3. ``full_N``: full build with MkDocs of the ``N`` alerts (phase timings from the build);
@@ -203,7 +203,8 @@ def _child_cmd(kind: str, **args: Any) -> list[str]:
 
 
 def _child_synth(args: dict[str, Any]) -> dict[str, Any]:
-    from benchmarks.synth import generate, write_alerts
+    from generator.synthetic.generate import generate
+    from generator.synthetic.write import write_alerts
 
     start = datetime.fromisoformat(args["start"])
     days, hosts, seed = args["days"], args["hosts"], args["seed"]

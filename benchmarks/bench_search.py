@@ -2,7 +2,7 @@
 
 What it does, per scale:
 
-1. synthesise ``count`` alerts over ``days`` days (``benchmarks.synth``), write them as JSONL;
+1. synthesise ``count`` alerts over ``days`` days (``generator.synthetic``), write them as JSONL;
 2. ``falco-archive build --no-mkdocs`` (Markdown), then MkDocs (timed apart), then a *full*
    :func:`generator.publish.search.index_site` (time, peak RSS of the largest Pagefind run);
 3. serve the site on 127.0.0.1 under a sub-path and, in headless Chromium with a cold cache
@@ -39,9 +39,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from benchmarks.synth import generate, write_alerts
 from generator.archive.state import State
 from generator.publish import search
+from generator.synthetic.generate import generate
+from generator.synthetic.write import write_alerts
 
 log = logging.getLogger("bench_search")
 REPO = Path(__file__).resolve().parents[1]
@@ -272,7 +273,8 @@ def late_nightly(
     write_alerts(generate(count, seed=seed + 2, start=day, days=1), work / "alerts" / "late", "jsonl")
     sh(*cli, cwd=work, env=env)
     mkdocs(work, dirty=True)
-    late = search.index_site(work / "serve" / SUB, State(work / ".falco-archive").search_dir, full=False, cap=cap)
+    search_dir = State(work / ".falco-archive").search_dir
+    late = search.index_site(work / "serve" / SUB, search_dir, full=False, cap=cap)
     return {
         "late_index": late.as_json(),
         "late_share_of_full": round(late.seconds / full_seconds, 3) if full_seconds else None,

@@ -48,8 +48,10 @@ def fingerprint(config: BuildConfig, redactor: Redactor, guidance: GuidanceProvi
     # All of our own code and data, not just the templates: any change may change a page.
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
-            h.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+        rel = path.relative_to(package)
+        # synthetic/ makes demo and benchmark input; it shapes no page.
+        if path.is_file() and "__pycache__" not in rel.parts and rel.parts[0] != "synthetic":
+            h.update(rel.as_posix().encode() + b"\0" + path.read_bytes())
     if config.mkdocs_config.exists():
         h.update(config.mkdocs_config.read_bytes())
     overrides = config.mkdocs_config.parent / "overrides"

@@ -58,8 +58,9 @@ def load_config(path: Path | None, **overrides: object) -> BuildConfig:
         for key in ("alerts_dir", "docs_dir", "site_dir", "state_dir", "mkdocs_config", "playbooks_dir"):
             if isinstance(data.get(key), str):
                 data[key] = str(base / str(data[key]))
-        if isinstance(data.get("rules"), list):
-            data["rules"] = [str(base / str(r)) for r in data["rules"]]  # type: ignore[union-attr]
+        rules = data.get("rules")
+        if isinstance(rules, list):
+            data["rules"] = [str(base / str(r)) for r in rules]
     for key, value in overrides.items():
         if value is None or (key == "rules" and not value):
             continue

@@ -33,9 +33,10 @@ import pytest
 from conftest import copy_skeleton, invoke_build, kill_when
 
 import generator.build
-from benchmarks.synth import generate, write_alerts
 from generator.read.models import alert_id, parse_time_ns
 from generator.read.redact import BUILTIN_RULES
+from generator.synthetic.generate import generate
+from generator.synthetic.write import write_alerts
 from generator.urls import alert_page, host_page, page_url
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -19,9 +19,9 @@ import pytest
 from test_incremental import assert_same_pages, build, new_project, page_of, pages, write_jsonl
 
 import generator.publish.site
-from benchmarks.synth import generate
 from generator.errors import SiteBuildError
 from generator.publish.site import build_site
+from generator.synthetic.generate import generate
 from generator.urls import host_page, page_url, rule_page
 
 START = datetime(2026, 3, 1, tzinfo=UTC)

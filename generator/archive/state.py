@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,7 @@ class State:
             return empty_frame()[COMPACT_COLUMNS]
         return pd.concat(frames, ignore_index=True)
 
-    def read_raw(self, ids_by_month: dict[str, Iterable[str]]) -> dict[str, str]:
+    def read_raw(self, ids_by_month: Mapping[str, Iterable[str]]) -> dict[str, str]:
         """Raw JSON of some archived alerts (to re-render a page whose neighbours changed)."""
         out: dict[str, str] = {}
         for month, ids in ids_by_month.items():

@@ -266,19 +266,22 @@ def _check_plugin_versions(value: object) -> None:
     if not isinstance(value, list):
         raise _ItemError("required_plugin_versions must be a sequence")
     for entry in value:
-        if not isinstance(entry, dict):
-            raise _ItemError("each required plugin version must be a mapping")
-        _scalar(entry, "name")
-        _scalar(entry, "version")
-        alternatives = entry.get("alternatives")
+        checked = _plugin_version(entry, "each required plugin version must be a mapping")
+        alternatives = checked.get("alternatives")
         if alternatives is not None:
             if not isinstance(alternatives, list):
                 raise _ItemError("plugin version alternatives must be a sequence")
             for alt in alternatives:
-                if not isinstance(alt, dict):
-                    raise _ItemError("each plugin version alternative must be a mapping")
-                _scalar(alt, "name")
-                _scalar(alt, "version")
+                _plugin_version(alt, "each plugin version alternative must be a mapping")
+
+
+def _plugin_version(entry: object, not_a_mapping: str) -> Mapping[str, Any]:
+    """One ``{name, version}`` entry of ``required_plugin_versions`` (or of its alternatives)."""
+    if not isinstance(entry, dict):
+        raise _ItemError(not_a_mapping)
+    _scalar(entry, "name")
+    _scalar(entry, "version")
+    return entry
 
 
 def _overrides(

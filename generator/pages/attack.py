@@ -60,7 +60,7 @@ def attack_page(
         if tactic is None:
             continue
         members = tech[tech["rule"].isin(set(rows["rule"]))]
-        techniques = []
+        techniques: list[dict[str, Any]] = []
         for tech_id, trows in members.groupby("id", sort=True):
             technique = mitre.technique(tech_id)
             if technique is None or tid not in technique.tactic_ids:

@@ -166,7 +166,7 @@ def _priority_counts(df: pd.DataFrame) -> list[int]:
         return [0] * len(_LABELS)
     prio = df["priority"].to_numpy(dtype=np.int64, na_value=-1)
     prio = prio[(prio >= 0) & (prio < len(_LABELS))]
-    return np.bincount(prio, minlength=len(_LABELS)).tolist()
+    return [int(n) for n in np.bincount(prio, minlength=len(_LABELS))]
 
 
 def _top_rules(df: pd.DataFrame, limit: int) -> list[tuple[str, int]]:
@@ -267,7 +267,7 @@ def _save(fig: Figure) -> str:
 def _style(cid: str) -> AbstractContextManager[Any]:
     """rcParams for one chart: fonts and colours are read when artists are created, the salt
     and font type when the SVG is written, so the whole chart is drawn inside this context."""
-    return matplotlib.rc_context({**_RC, "svg.hashsalt": cid})
+    return matplotlib.rc_context({**_RC, "svg.hashsalt": cid})  # type: ignore[dict-item]
 
 
 # -- post-processing ------------------------------------------------------------------------------

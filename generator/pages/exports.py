@@ -141,7 +141,7 @@ def parquet_bytes(df: pd.DataFrame) -> bytes:
     table = pa.Table.from_arrays(arrays, schema=_SCHEMA)
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
-    return sink.getvalue().to_pybytes()
+    return bytes(sink.getvalue().to_pybytes())
 
 
 def summary_json(df: pd.DataFrame, key: str) -> dict[str, Any]:

@@ -169,4 +169,4 @@ def atom_feed(
     for _, row in rows.iterrows():
         _entry(feed, row, alert_url)
     ET.indent(feed, space=" ")
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True) + b"\n"
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True)) + b"\n"

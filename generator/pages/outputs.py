@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from generator.archive.news import BuildNews
 from generator.pages import exports, feed
-from generator.pages.news import BuildNews
 from generator.pages.render import Renderer
 from generator.read.models import Priority
 from generator.urls import FEED, absolute_url, permanent_url

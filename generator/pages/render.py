@@ -391,7 +391,10 @@ def alert_view(
 ) -> AlertView:
     options = options or PageOptions()
     f = alert.output_fields
-    rel = lambda target: url_link(page, target)  # noqa: E731
+
+    def rel(target: str) -> str:
+        return url_link(page, target)
+
     facts = [
         Fact("Time (UTC)", _code_html(alert.time_iso)),
         Fact("Rule", escape.html_text(alert.rule), rule_page(alert.rule)),

@@ -61,7 +61,7 @@ class _DirtyWarningFilter(logging.Filter):
         return "A 'dirty' build is being performed" not in record.getMessage()
 
 
-class _BreakHardLinks(BasePlugin):  # type: ignore[type-arg]
+class _BreakHardLinks(BasePlugin):  # type: ignore[type-arg,no-untyped-call]
     """Before MkDocs rewrites an output file, unlink it, so a new inode is written.
 
     The staging site of an incremental build is a hard-linked copy of the published one; writing
@@ -82,7 +82,7 @@ class _BreakHardLinks(BasePlugin):  # type: ignore[type-arg]
         return files
 
 
-class _AnyTagLoader(yaml.SafeLoader):
+class _AnyTagLoader(yaml.SafeLoader):  # type: ignore[misc]
     """Reads mkdocs.yml without executing its ``!!python/name:`` or ``!ENV`` tags."""
 
 

@@ -705,9 +705,9 @@ class Redactor:
         if cached is _CLEAN:
             return text
         if cached is not None:
-            result, hits = cached
-            self._counts.update(hits)
-            return result
+            known, known_hits = cached
+            self._counts.update(known_hits)
+            return str(known)
         hits: dict[str, int] = {}
         result = self._redact_uncached(text, hits)
         if len(text) <= _CACHE_MAX_LEN:
