@@ -12,20 +12,23 @@ import json
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 import generator
-from generator import playbooks as playbooks_module
 from generator.knowledge import mitre
+from generator.knowledge import playbooks as playbooks_module
+from generator.knowledge.generic import generic_data, load_generic_file
 from generator.knowledge.playbooks import (
     Guidance,
     Playbook,
     PlaybookError,
+    Reference,
     fill_command,
     fill_config,
     guidance_for,
@@ -36,7 +39,7 @@ from generator.knowledge.playbooks import (
 )
 from generator.knowledge.rules import RuleInfo, load_rule_files
 
-PLAYBOOK_DIR = Path(generator.__file__).parent / "playbooks"
+PLAYBOOK_DIR = Path(generator.__file__).parent / "knowledge" / "data" / "playbooks"
 PLAYBOOK_FILES = sorted(PLAYBOOK_DIR.glob("*.yaml"))
 # shared/ sits next to the repository (locally and in CI).
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
@@ -278,10 +281,22 @@ def test_every_mitre_id_in_playbooks_is_in_the_data_file(shipped: dict[str, Play
     assert unknown == set()
 
 
-def test_every_reference_is_https(shipped: dict[str, Playbook]) -> None:
-    for playbook in shipped.values():
-        for ref in playbook.references:
-            assert ref.url.startswith("https://")
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("http://falco.org/docs/", "url must be an https:// link, not 'http://falco.org/docs/'"),
+        ("javascript:alert(1)", "url must be an https:// link, not 'javascript:alert(1)'"),
+        ("HTTPS://falco.org/", "url must be an https:// link"),
+        ("https://falco.org/a(b)", "has characters links may not contain"),
+        ("https://falco.org/\nx", "has characters links may not contain"),
+    ],
+)
+def test_reference_urls_must_be_plain_https(url: str, message: str) -> None:
+    """Every shipped, user and generic link passes this validator; the shipped ones load above."""
+    with pytest.raises(ValidationError) as info:
+        Reference(title="Docs", url=url)
+    assert message in str(info.value)
+    assert Reference(title="Docs", url="https://falco.org/docs/rules/#a-b").url.startswith("https://")
 
 
 @pytest.mark.parametrize(
@@ -590,3 +605,136 @@ def test_documented_example_playbook_works(tmp_path: Path) -> None:
     commands = _commands(guidance)
     for line in doc.split("```bash\n")[2].split("```", 1)[0].splitlines():
         assert line in commands
+
+
+# --- generic guidance data (generator/knowledge/data/generic.yaml) ---------------------------
+#
+# Rules without a playbook get generic guidance whose texts, commands and conditions live in a
+# data file. It is held to the playbook rules, and a broken edit must name the file and the key.
+
+GENERIC_FILE = Path(generator.__file__).parent / "knowledge" / "data" / "generic.yaml"
+
+
+def _generic_copy(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """The shipped generic.yaml with one change, written to tmp_path (anchors expanded)."""
+    data = yaml.safe_load(GENERIC_FILE.read_text(encoding="utf-8"))
+    change(data)
+    path = tmp_path / "generic.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def _step(data: dict[str, Any], kind: str, phase: str, title: str) -> dict[str, Any]:
+    return next(s for s in data["sources"][kind][phase] if s["title"] == title)
+
+
+def test_shipped_generic_data_loads_once(tmp_path: Path) -> None:
+    data = load_generic_file(GENERIC_FILE)
+    assert generic_data() is generic_data()  # validated once, then cached
+    assert generic_data().model_dump() == data.model_dump()
+    assert set(data.tactics) == {t.id for t in mitre.all_tactics()}
+    for kind in ("syscall", "k8s_audit", "cloud", "internal"):
+        section = getattr(data.sources, kind)
+        assert section.investigate and section.contain and section.prevent, kind
+    assert data.sources.unknown.steps_from == "syscall"
+    # the copy the tests below change is itself valid
+    assert load_generic_file(_generic_copy(tmp_path, lambda d: None)) == data
+
+
+def _rename(step: dict[str, Any], old: str, new: str) -> None:
+    step[new] = step.pop(old)
+
+
+@pytest.mark.parametrize(
+    ("change", "key", "message"),
+    [
+        (
+            lambda d: _rename(_step(d, "syscall", "investigate", "Inspect the process"), "when", "wehn"),
+            "sources.syscall.investigate[1].wehn",
+            "Extra inputs are not permitted",
+        ),
+        (
+            lambda d: d["tactics"]["TA0002"]["investigate"].pop("title"),
+            "tactics.TA0002.investigate.title",
+            "Field required",
+        ),
+        (
+            lambda d: _step(d, "k8s_audit", "contain", "Remove the object if it is not authorized")[
+                "variants"
+            ][0].pop("when"),
+            "sources.k8s_audit.contain[1].variants[0].when",
+            "Field required",
+        ),
+        (
+            lambda d: _rename(d["sources"]["syscall"]["investigate"][4]["when"], "starts_with", "startswith"),
+            "sources.syscall.investigate[4].when.startswith",
+            "Extra inputs are not permitted",
+        ),
+        (lambda d: d.pop("exception_config"), "exception_config", "Field required"),
+        (
+            lambda d: _step(d, "syscall", "contain", "Freeze the container")["when"].update(context=["pods"]),
+            "sources.syscall.contain[1].when.context",
+            "unknown context 'pods'",
+        ),
+        (
+            lambda d: _step(d, "syscall", "prevent", "Harden the workload's security context").update(
+                references=["security_ctx"]
+            ),
+            "sources.syscall.prevent[1].references",
+            "unknown link 'security_ctx'",
+        ),
+        (
+            lambda d: d["links"]["rbac"].update(url="javascript:alert(1)"),
+            "links.rbac.url",
+            "url must be an https:// link",
+        ),
+        (lambda d: d.update(summary="No basis here."), "summary", "must contain {basis}"),
+    ],
+)
+def test_broken_generic_data_names_the_file_and_the_key(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], key: str, message: str
+) -> None:
+    path = _generic_copy(tmp_path, change)
+    with pytest.raises(PlaybookError) as info:
+        load_generic_file(path)
+    assert info.value.path == path
+    assert str(info.value).startswith(f"{path}: ")
+    assert f"{key}: " in info.value.reason
+    assert message in info.value.reason
+
+
+@pytest.mark.parametrize(
+    ("where", "run"),
+    [
+        (("syscall", "investigate", "Inspect the process"), "ps -p '<<proc.pid>>'"),
+        (
+            ("k8s_audit", "investigate", "Check what this identity may do"),
+            'kubectl auth can-i --as="<<ka.user.name>>"',
+        ),
+        (("cloud", "investigate", "List the identity's recent API calls"), "aws x $'<<ct.user>>'"),
+    ],
+)
+def test_generic_command_with_placeholder_in_quotes_is_rejected(
+    tmp_path: Path, where: tuple[str, str, str], run: str
+) -> None:
+    """The same shell-quoting check as playbook `run` steps, in steps, variants and tactics."""
+    kind, phase, title = where
+    path = _generic_copy(tmp_path, lambda d: _step(d, kind, phase, title).update(run=run))
+    with pytest.raises(PlaybookError, match="is inside quotes; write it bare") as info:
+        load_generic_file(path)
+    index = [s["title"] for s in yaml.safe_load(path.read_text())["sources"][kind][phase]].index(title)
+    assert f"sources.{kind}.{phase}[{index}].run: " in info.value.reason
+
+    def in_variant(d: dict[str, Any]) -> None:
+        _step(d, "syscall", "investigate", "Correlate with other Falco alerts")["variants"][1]["run"] = (
+            'grep -F "<<proc.name>>" log'
+        )
+
+    with pytest.raises(PlaybookError, match=r"investigate\[\d+\]\.variants\[1\]\.run: .*inside quotes"):
+        load_generic_file(_generic_copy(tmp_path, in_variant))
+    with pytest.raises(PlaybookError, match=r"tactics\.TA0011\.prevent\.run: .*inside quotes"):
+        load_generic_file(
+            _generic_copy(
+                tmp_path, lambda d: d["tactics"]["TA0011"]["prevent"].update(run="iptables '<<x>>'")
+            )
+        )

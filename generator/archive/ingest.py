@@ -132,8 +132,6 @@ def ingest(
     return result
 
 
-
-
 def _without_surrogates(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The alert and its JSON text, with lone surrogates (``"\\ud800"`` in the input, which no
     UTF-8 file or Parquet column can hold) replaced by their visible escape text."""

@@ -323,6 +323,25 @@ def _legacy_append(item: Mapping[str, Any]) -> bool:
     return _bool(item, "append")
 
 
+def _appends(
+    item: Mapping[str, Any], name: str, defined: Mapping[str, object], kind: str, key: frozenset[str]
+) -> bool:
+    """True when a list or macro item appends to an earlier definition; False when it (re)defines
+    it (a plain definition and ``override: {key: replace}`` both do)."""
+    append = _legacy_append(item)
+    to_append, to_replace = _overrides(item, key, key)
+    if append and (to_append or to_replace):
+        raise _ItemError("'append' and 'override' cannot be used together")
+    if not (append or to_append):
+        return False
+    if name not in defined:
+        raise _ItemError(
+            f"appends to {kind} {name!r}, which no earlier item or file defines "
+            "(check the rule file load order)"
+        )
+    return True
+
+
 def _read_list(item: Mapping[str, Any], state: _State) -> None:
     name = _scalar(item, "list")
     if not _LIST_NAME.fullmatch(name):
@@ -330,16 +349,7 @@ def _read_list(item: Mapping[str, Any], state: _State) -> None:
     if "items" not in item:
         raise _ItemError("missing required key 'items'")
     items = _seq(item, "items")
-    append = _legacy_append(item)
-    to_append, to_replace = _overrides(item, frozenset({"items"}), frozenset({"items"}))
-    if append and (to_append or to_replace):
-        raise _ItemError("'append' and 'override' cannot be used together")
-    if append or to_append:
-        if name not in state.lists:
-            raise _ItemError(
-                f"appends to list {name!r}, which no earlier item or file defines "
-                "(check the rule file load order)"
-            )
+    if _appends(item, name, state.lists, "list", frozenset({"items"})):
         state.lists[name].extend(items)
     else:  # a plain definition and `override: {items: replace}` both (re)define the list
         state.lists[name] = items
@@ -350,17 +360,7 @@ def _read_macro(item: Mapping[str, Any], state: _State) -> None:
     if not _MACRO_NAME.fullmatch(name):
         raise _ItemError("macro names must be identifiers (letters, then letters/digits/_)")
     condition = _scalar(item, "condition")
-    append = _legacy_append(item)
-    frozen = frozenset({"condition"})
-    to_append, to_replace = _overrides(item, frozen, frozen)
-    if append and (to_append or to_replace):
-        raise _ItemError("'append' and 'override' cannot be used together")
-    if append or to_append:
-        if name not in state.macros:
-            raise _ItemError(
-                f"appends to macro {name!r}, which no earlier item or file defines "
-                "(check the rule file load order)"
-            )
+    if _appends(item, name, state.macros, "macro", frozenset({"condition"})):
         state.macros[name] = f"{state.macros[name]} {condition}"
     else:  # a plain definition and `override: {condition: replace}` both (re)define it
         state.macros[name] = condition

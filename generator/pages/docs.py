@@ -109,8 +109,6 @@ def write_docs(
     )
 
 
-
-
 def add_news(history: list[BuildNews], number: int, merged: Merge, before: Any) -> BuildNews | None:
     """This run's record of novelties, appended to ``history`` (None when nothing is new)."""
     new = merged.new

@@ -41,8 +41,6 @@ def _finalize(value: Any) -> Any:
     return escape.md(value)
 
 
-
-
 def ext_link(url: str) -> Markup:
     """An https link from our own data (playbook references): never a ``javascript:`` URL."""
     if not HTTPS_URL.fullmatch(url):
@@ -532,4 +530,3 @@ def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
             df["page"], df["time_ns"], df["priority"], df["rule"], df["host"], what, strict=True
         )
     ]
-

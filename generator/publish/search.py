@@ -388,9 +388,7 @@ def index_site(
     atomic_write(bundle / "shards.json", json.dumps(manifest, indent=1).encode())
     report.timings["finish"] = round(time.perf_counter() - t1, 3)
     report.seconds = round(time.perf_counter() - t0, 3)
-    atomic_write(
-        work_dir / "last-run.json", json.dumps(report.as_json(), indent=1, sort_keys=True).encode()
-    )
+    atomic_write(work_dir / "last-run.json", json.dumps(report.as_json(), indent=1, sort_keys=True).encode())
     (work_dir / "pending.json").unlink(missing_ok=True)
     log.info(
         "Search: %d of %d shards indexed (%d pages) in %.1f s, peak RSS %.0f MB",

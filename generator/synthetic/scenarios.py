@@ -315,6 +315,11 @@ def _read_yaml(path: Path) -> object:
         raise ScenarioDataError(path, f"invalid YAML: {exc}") from None
 
 
+def _load_yaml(model: type[_M], path: Path) -> _M:
+    """A YAML data file validated as ``model``."""
+    return _validate(model, _read_yaml(path), path)
+
+
 def _read_tsv(path: Path, model: type[_M]) -> list[_M]:
     """Rows of a tab-separated file with a header line; ``#`` lines and blank lines are comments.
 
@@ -385,32 +390,27 @@ def load_workloads(path: Path = DATA_DIR / "workloads.tsv") -> tuple[Workload, .
 
 def load_executables(path: Path = DATA_DIR / "executables.yaml") -> Executables:
     """Load ``executables.yaml``."""
-    path = Path(path)
-    return _validate(Executables, _read_yaml(path), path)
+    return _load_yaml(Executables, Path(path))
 
 
 def load_values(path: Path = DATA_DIR / "values.yaml") -> Values:
     """Load ``values.yaml``."""
-    path = Path(path)
-    return _validate(Values, _read_yaml(path), path)
+    return _load_yaml(Values, Path(path))
 
 
 def load_k8s_audit(path: Path = DATA_DIR / "k8s_audit.yaml") -> K8sAudit:
     """Load ``k8s_audit.yaml``."""
-    path = Path(path)
-    return _validate(K8sAudit, _read_yaml(path), path)
+    return _load_yaml(K8sAudit, Path(path))
 
 
 def load_cloudtrail(path: Path = DATA_DIR / "cloudtrail.yaml") -> CloudTrail:
     """Load ``cloudtrail.yaml``."""
-    path = Path(path)
-    return _validate(CloudTrail, _read_yaml(path), path)
+    return _load_yaml(CloudTrail, Path(path))
 
 
 def load_falco_output(path: Path = DATA_DIR / "falco_output.yaml") -> FalcoOutput:
     """Load ``falco_output.yaml``."""
-    path = Path(path)
-    return _validate(FalcoOutput, _read_yaml(path), path)
+    return _load_yaml(FalcoOutput, Path(path))
 
 
 def compile_output(output: str, positional: bool = False) -> tuple[str, list[str]]:
