@@ -291,21 +291,18 @@ def snapshot_code(dest: Path) -> dict[str, str]:
 
 
 def copy_skeleton(dest: Path) -> None:
-    """mkdocs.yml, theme overrides and hand-written pages (what a build needs besides alerts)."""
-    from generator.urls import GENERATED
+    """mkdocs.yml and the hand-written pages, from the package (what a build needs besides alerts).
+
+    ``custom_dir`` names the package's theme overrides, so a plain ``mkdocs build`` of the same
+    folder uses the same theme as falco-archive (which adds them by itself).
+    """
+    from generator.publish.packaged import DEFAULT_DOCS, DEFAULT_MKDOCS, THEME_DIR
 
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "mkdocs.yml", dest / "mkdocs.yml")
-    shutil.copytree(REPO / "overrides", dest / "overrides", dirs_exist_ok=True)
-    docs = dest / "site_src"
-    docs.mkdir(exist_ok=True)
-    for entry in (REPO / "site_src").iterdir():
-        if entry.name in GENERATED or entry.name.startswith("."):
-            continue
-        if entry.is_dir():
-            shutil.copytree(entry, docs / entry.name, dirs_exist_ok=True)
-        else:
-            shutil.copy2(entry, docs / entry.name)
+    config = DEFAULT_MKDOCS.read_text("utf-8")
+    config = config.replace("  name: material\n", f"  name: material\n  custom_dir: {THEME_DIR}\n", 1)
+    (dest / "mkdocs.yml").write_text(config, "utf-8")
+    shutil.copytree(DEFAULT_DOCS, dest / "site_src", dirs_exist_ok=True)
 
 
 def digest_tree(

@@ -68,19 +68,12 @@ def frozen_cli(work: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def skeleton(work: Path) -> None:
-    """mkdocs.yml without Material's search plugin, the overrides and hand-written pages."""
+    """The packaged mkdocs.yml and hand-written pages (the theme overrides come from the package)."""
+    from generator.publish.packaged import DEFAULT_DOCS, DEFAULT_MKDOCS
+
     work.mkdir(parents=True, exist_ok=True)
-    config = (REPO / "mkdocs.yml").read_text("utf-8").replace("plugins:\n  - search\n", "plugins: []\n")
-    (work / "mkdocs.yml").write_text(config, "utf-8")
-    shutil.copytree(REPO / "overrides", work / "overrides", dirs_exist_ok=True)
-    docs = work / "site_src"
-    docs.mkdir(exist_ok=True)
-    for name in ("about.md", "search.md", "assets"):
-        src = REPO / "site_src" / name
-        if src.is_dir():
-            shutil.copytree(src, docs / name, dirs_exist_ok=True)
-        elif src.exists():
-            shutil.copy2(src, docs / name)
+    shutil.copy2(DEFAULT_MKDOCS, work / "mkdocs.yml")
+    shutil.copytree(DEFAULT_DOCS, work / "site_src", dirs_exist_ok=True)
 
 
 def mkdocs(work: Path, dirty: bool) -> float:

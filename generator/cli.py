@@ -98,7 +98,7 @@ def main() -> None:
 @click.option(
     "--mkdocs-config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="mkdocs.yml to build with [mkdocs.yml].",
+    help="mkdocs.yml to build with [./mkdocs.yml if present, else the packaged default].",
 )
 @click.option(
     "--rules",
@@ -186,21 +186,87 @@ def build(
 @click.option(
     "--mkdocs-config",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    default=Path("mkdocs.yml"),
-    show_default=True,
+    help="mkdocs.yml [./mkdocs.yml if present, else the packaged default].",
 )
 @click.option("-a", "--dev-addr", help="Address to serve on [127.0.0.1:8000].")
-def serve(docs_dir: Path, mkdocs_config: Path, dev_addr: str | None) -> None:
+def serve(docs_dir: Path, mkdocs_config: Path | None, dev_addr: str | None) -> None:
     """Preview the site built by the last `build` on a local web server.
 
     \b
     Example:
         falco-archive build && falco-archive serve
     """
+    from generator.publish.packaged import mkdocs_config as resolve_mkdocs_config
     from generator.publish.site import serve as run_serve
 
     _setup_logging(False, False)
-    run_serve(mkdocs_config, docs_dir, dev_addr)
+    run_serve(resolve_mkdocs_config(mkdocs_config), docs_dir, dev_addr)
+
+
+@main.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--site-url", help="Public URL of the site [left as a TODO in mkdocs.yml].")
+@click.option(
+    "--ci",
+    type=click.Choice(["github", "gitlab", "none"]),
+    default="github",
+    show_default=True,
+    help="Nightly CI job to add (GitHub Actions or GitLab CI).",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+def init(directory: Path | None, site_url: str | None, ci: str, force: bool) -> None:
+    """Create a site project in DIRECTORY (default: here) to build, edit and commit.
+
+    Writes mkdocs.yml, the hand-written pages in site_src/, falco-archive.toml, alerts/,
+    a .gitignore for what builds regenerate, and a nightly CI job. Existing files are never
+    overwritten without --force.
+
+    \b
+    Example:
+        falco-archive init mysite --site-url https://alerts.example.com/
+        cd mysite && falco-archive build
+    """
+    from generator.publish.scaffold import scaffold
+
+    root = directory or Path(".")
+    written = scaffold(site_url, [] if ci == "none" else [ci]).write(root, force=force)
+    click.echo(f"Created {len(written)} files in {root}: {', '.join(written)}", err=True)
+    if site_url is None:
+        click.echo("Set site_url in mkdocs.yml (or pass --site-url to build) for absolute links.", err=True)
+    click.echo(f"Next: put alerts in {root / 'alerts'} and run `falco-archive build`.", err=True)
+
+
+@main.command()
+@click.option(
+    "--site-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("site"),
+    show_default=True,
+    help="The built site to publish.",
+)
+@click.option("-r", "--remote", default="origin", show_default=True, help="Git remote to push to.")
+@click.option("-b", "--branch", default="gh-pages", show_default=True, help="Branch to commit the site to.")
+@click.option("-m", "--message", help="Commit message [Deployed with falco-archive VERSION].")
+@click.option("--cname", help="Write a CNAME file (a custom domain for GitHub Pages).")
+@click.option("--no-push", is_flag=True, help="Commit to the branch but do not push it.")
+def deploy(
+    site_dir: Path, remote: str, branch: str, message: str | None, cname: str | None, no_push: bool
+) -> None:
+    """Publish the built site to a gh-pages branch (as `mkdocs gh-deploy` does, with ghp-import).
+
+    Run it in the site project's git repository after `falco-archive build`. For S3 or any
+    other static host, copy the site folder instead (see docs/nightly.md).
+
+    \b
+    Example:
+        falco-archive build && falco-archive deploy
+    """
+    from generator.publish.deploy import deploy as run_deploy
+
+    _setup_logging(False, False)
+    run_deploy(site_dir, remote=remote, branch=branch, message=message, push=not no_push, cname=cname)
+    where = f"{branch}" if no_push else f"{remote}/{branch}"
+    click.echo(f"Published {site_dir} to {where}", err=True)
 
 
 @main.command()

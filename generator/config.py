@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from generator.errors import ConfigError
+from generator.read.limits import InputLimits
 from generator.read.models import Priority
 from generator.read.redact import RedactionConfig
 
@@ -32,7 +33,8 @@ class BuildConfig(BaseModel):
     docs_dir: Path = Path("site_src")
     site_dir: Path = Path("site")
     state_dir: Path = Path(".falco-archive")
-    mkdocs_config: Path = Path("mkdocs.yml")
+    #: None: ./mkdocs.yml if there is one, else the packaged default (``publish.packaged``).
+    mkdocs_config: Path | None = None
     site_url: str | None = None
     strict: bool = False
     run_mkdocs: bool = True
@@ -43,6 +45,8 @@ class BuildConfig(BaseModel):
     rules: list[Path] = Field(default_factory=list)
     playbooks_dir: Path | None = None
     redaction: RedactionConfig = Field(default_factory=RedactionConfig)
+    #: Caps that keep a build bounded on hostile input (``[limits]``; see generator/read/limits.py).
+    limits: InputLimits = Field(default_factory=InputLimits)
 
 
 def load_config(path: Path | None, **overrides: object) -> BuildConfig:

@@ -15,6 +15,7 @@ never raised: it is quarantined with its file and line and the build goes on.
     ├── OutputError                   a page would be written where it must not
     │   ├── PathEscapeError
     │   └── DuplicateOutputError
+    ├── StateLockedError              another build holds the state folder's lock
     ├── SiteBuildError                MkDocs failed
     ├── SearchIndexError              Pagefind failed
     └── StrictModeError               --strict and records were quarantined
@@ -76,6 +77,17 @@ class DuplicateOutputError(OutputError):
         super().__init__(f"Two pages of this build map to the same file {path}; refusing to overwrite")
 
 
+class StateLockedError(FalcoArchiveError):
+    """Another build is using the same state folder; running both would corrupt it."""
+
+    def __init__(self, *, lock: object, pid: str) -> None:
+        holder = f"process {pid}" if pid else "another process"
+        super().__init__(
+            f"Another build ({holder}) is using this state folder: {lock} is locked. "
+            "Wait for it to finish, or give this build its own --state-dir."
+        )
+
+
 class SiteBuildError(FalcoArchiveError):
     """The static-site engine (MkDocs) failed."""
 
@@ -86,3 +98,11 @@ class SearchIndexError(FalcoArchiveError):
 
 class StrictModeError(FalcoArchiveError):
     """``--strict`` was given and records were quarantined."""
+
+
+class ScaffoldError(FalcoArchiveError):
+    """``falco-archive init`` would overwrite existing files (and ``--force`` was not given)."""
+
+
+class DeployError(FalcoArchiveError):
+    """Publishing the built site (``falco-archive deploy``) failed: no site, no git, a git error."""

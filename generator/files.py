@@ -13,16 +13,59 @@ Two kinds of writes, two helpers:
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from generator.errors import DuplicateOutputError, PathEscapeError
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Replace ``path`` with ``data`` atomically (parents created)."""
+def _first_missing(path: Path) -> Path | None:
+    """The outermost folder of ``path`` that does not exist yet (None: it exists)."""
+    path = path.absolute()
+    if path.exists():
+        return None
+    while not path.parent.exists():
+        path = path.parent
+    return path
+
+
+def new_folders(*folders: Path) -> list[Path]:
+    """The outermost missing folder of each of ``folders``: what a run would create."""
+    return [p for p in dict.fromkeys(_first_missing(f) for f in folders) if p is not None]
+
+
+@contextmanager
+def removed_on_failure(created: Sequence[Path]) -> Iterator[None]:
+    """Remove ``created`` (from :func:`new_folders`, taken before the run) if the run fails.
+
+    A failed run then leaves no half-made trees behind; folders that existed are never touched.
+    """
+    try:
+        yield
+    except BaseException:
+        for path in created:
+            shutil.rmtree(path, ignore_errors=True)
+        raise
+
+
+def atomic_write(path: Path, data: bytes | str, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` atomically (parents created).
+
+    ``mode`` (e.g. ``0o600`` for a secret) is set when the file is created, so the content is
+    never readable with looser permissions, not even for a moment.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    if mode is None:
+        tmp.write_bytes(payload)
+    else:
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
     os.replace(tmp, path)
 
 

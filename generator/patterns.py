@@ -18,6 +18,10 @@ ALERT_ID = re.compile(
     r"[0-9a-f]{16}|u[0-9a-f]{16}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 )
 
+#: The docs path of an alert page (:func:`generator.urls.alert_page`): what a redirect of an old
+#: alert ID may point from and to (the state's ``aliases.json`` is checked against it).
+ALERT_PAGE = re.compile(rf"alerts/[0-9]{{4}}/[0-9]{{2}}/[0-9]{{2}}/(?:{ALERT_ID.pattern})\.md")
+
 #: An external link we print (playbook and guidance references): https only, no quotes,
 #: spaces or angle brackets, so it can never become ``javascript:`` or break out of an attribute.
 HTTPS_URL_PATTERN = r"https://[A-Za-z0-9.-]+(/[A-Za-z0-9._~/%?=&#:+,@-]*)?"

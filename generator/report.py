@@ -36,7 +36,14 @@ class BuildReport:
     passed_over: list[Problem] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     redactions: list[tuple[str, int]] = field(default_factory=list)
+    #: What the build worked around instead of stopping: a damaged state file rebuilt, two
+    #: names whose slugs collided placed apart (each note names the file or the names).
+    notes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    #: Quarantined records past the listed ones' caps (``limits``), per file: counted, not listed.
+    problems_not_listed: dict[str, int] = field(default_factory=dict)
+    #: Strings cut at ``limits.max_field_chars``: how many, in which records, at what length.
+    cut: dict[str, Any] = field(default_factory=dict)
 
     def count(self, inputs: Inputs, result: IngestResult, merged: Merge, redactor: Redactor) -> None:
         """Take the counts of the read and merge steps."""
@@ -51,6 +58,30 @@ class BuildReport:
         self.removed = sorted(merged.removed_ids)
         self.archived = len(merged.catalog)
         self.redactions = sorted(redactor.counts.items())
+        self._note_limits(result)
+
+    def _note_limits(self, result: IngestResult) -> None:
+        """Say what the input limits cut (issue 12.4: a cut is reported, never silent)."""
+        limits = result.limits
+        self.problems_not_listed = dict(sorted(result.problems_not_listed.items()))
+        if self.problems_not_listed:
+            total = sum(self.problems_not_listed.values())
+            where = ", ".join(f"{name} ({n:,})" for name, n in list(self.problems_not_listed.items())[:20])
+            self.notes.append(
+                f"{total:,} more quarantined records are counted but not listed (limits: "
+                f"{limits.max_quarantine_entries:,} entries, {limits.max_quarantine_bytes:,} bytes): {where}"
+            )
+        if result.fields_cut:
+            self.cut = {
+                "fields": result.fields_cut,
+                "records": result.records_cut,
+                "max_field_chars": limits.max_field_chars,
+            }
+            self.notes.append(
+                f"{result.fields_cut:,} values longer than {limits.max_field_chars:,} characters "
+                f"(limits.max_field_chars) were cut, in {len(result.records_cut):,} records "
+                "(listed in build-report.json)"
+            )
 
     def summary_line(self) -> str:
         return (
@@ -75,4 +106,7 @@ class BuildReport:
             "passed_over": [{"file": p.path, "reason": p.reason} for p in self.passed_over],
             "removed": self.removed,
             "redactions": dict(self.redactions),
+            "notes": self.notes,
+            "problems_not_listed": self.problems_not_listed,
+            "cut": self.cut,
         }

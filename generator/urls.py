@@ -6,10 +6,13 @@ link to alert pages, so an alert's URL never changes once published. Nothing out
 module spells a path of a generated page.
 
 Rule names and hostnames come from alerts, so they are hostile: a slug keeps only ``[a-z0-9-]``
-for readability and always ends with a short hash of the exact name. Two names that slug alike
+for readability and always ends with a hash of the exact name. Two names that slug alike
 (``Foo``/``foo``, ``a/b``/``a b``, two 200-character names with one prefix) therefore never share
-a page, and a name's URL never depends on which other names exist: it is the same in every
-build, forever.
+a page. The hash is 64 bits (:data:`SLUG_HEX`): an attacker who controls names can still find a
+colliding pair with ~2**32 hashes, so :func:`place_names` checks every build's names and gives
+the later of two colliding names the full 256-bit digest instead; a name's URL otherwise never
+depends on which other names exist. Until 0.2 the hash was 8 hex digits (a pair collided after
+some ten thousand tries and stopped the build); those URLs redirect (:func:`legacy_slug`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
 from generator.errors import PathEscapeError
@@ -37,6 +41,7 @@ GENERATED = (
     "index.md",
     "build-report.md",
     "build-report.json",
+    "build.json",
     "feed.xml",
 )
 #: The generated trees of aggregate pages (each page rendered from the catalog, not one alert).
@@ -45,6 +50,9 @@ AGGREGATE_TREES = ("rules", "hosts", "priorities", "groups", "news", "mitre")
 DASHBOARD = "index.md"
 BUILD_REPORT = "build-report.md"
 BUILD_REPORT_JSON = "build-report.json"
+#: When and by which version the site was last built, read by every page's script at view time
+#: (a footer rendered into every page would rewrite every page on every build).
+BUILD_INFO = "build.json"
 FEED = "feed.xml"
 ATTACK = "mitre/index.md"
 NEWS_INDEX = "news/index.md"
@@ -58,11 +66,62 @@ def slugify(name: str) -> str:
     return "-".join(words)[:_SLUG_MAX].strip("-")
 
 
-def name_slug(name: str) -> str:
-    """Stable, collision-free slug for a rule or host name: ``terminal-shell-in-container-1a2b3c4d``."""
-    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+#: Hex digits of SHA-256 ending a rule or host slug (64 bits).
+SLUG_HEX = 16
+#: The hex digits slugs had before 0.2; their URLs redirect to today's.
+LEGACY_SLUG_HEX = 8
+
+
+def name_slug(name: str, hex_digits: int = SLUG_HEX) -> str:
+    """Stable slug for a rule or host name: ``terminal-shell-in-container-1a2b3c4d5e6f7a8b``."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:hex_digits]
     readable = slugify(name)
     return f"{readable}-{digest}" if readable else digest
+
+
+def legacy_slug(name: str) -> str:
+    """The slug a name had before 0.2 (8 hex digits): old links in tickets still use it."""
+    return name_slug(name, LEGACY_SLUG_HEX)
+
+
+#: Names that lost a slug collision in this build, per tree: name -> slug (see place_names).
+#: Module state on purpose: every ``rule_page``/``host_page`` call (dozens of callers, forked
+#: page workers included) must agree, and the table is almost always empty.
+_PLACED: dict[str, dict[str, str]] = {"rules": {}, "hosts": {}}
+
+
+def place_names(tree: str, names: Iterable[str], first_seen: Mapping[str, int]) -> list[str]:
+    """Give every name of ``tree`` (``rules``/``hosts``) its own slug; returns what was resolved.
+
+    Names whose :func:`name_slug` collide are ordered by the build that first archived them
+    (``first_seen``; unknown: this one), then by name: the first keeps the short slug, so a
+    published URL never moves, and each later one gets the full digest (and, should even that
+    collide, a counter). Two names therefore never share a page, and the build goes on.
+    """
+    by_slug: dict[str, list[str]] = {}
+    for name in names:
+        by_slug.setdefault(name_slug(name), []).append(name)
+    placed: dict[str, str] = {}
+    notes: list[str] = []
+    taken = set(by_slug)
+    for slug, group in sorted(by_slug.items()):
+        if len(group) < 2:
+            continue
+        ordered = sorted(set(group), key=lambda n: (first_seen.get(n, 1 << 62), n))
+        for name in ordered[1:]:
+            new = name_slug(name, 64)
+            counter = 1
+            while new in taken:
+                counter += 1
+                new = f"{name_slug(name, 64)}-{counter}"
+            taken.add(new)
+            placed[name] = new
+            notes.append(
+                f"{tree}: {name!r} and {ordered[0]!r} share the slug {slug}; "
+                f"{name!r} is published at {tree}/{new}/ instead"
+            )
+    _PLACED[tree] = placed
+    return notes
 
 
 def check_alert_id(alert_id: str) -> str:
@@ -92,11 +151,11 @@ def alert_html(day: str, alert_id: str) -> str:
 
 
 def rule_page(name: str) -> str:
-    return f"rules/{name_slug(name)}/index.md"
+    return f"rules/{_PLACED['rules'].get(name) or name_slug(name)}/index.md"
 
 
 def host_page(name: str) -> str:
-    return f"hosts/{name_slug(name)}/index.md"
+    return f"hosts/{_PLACED['hosts'].get(name) or name_slug(name)}/index.md"
 
 
 def priority_page(priority: object) -> str:
@@ -106,6 +165,10 @@ def priority_page(priority: object) -> str:
 
 def group_page(group_id: str) -> str:
     return f"groups/{group_id}/index.md"
+
+
+#: The index of repeated activity (every group page, newest first).
+GROUPS_INDEX = "groups/index.md"
 
 
 def news_page(number: int) -> str:

@@ -1,7 +1,7 @@
 """Shared fixtures: a throw-away project folder, the CLI, a local web server and Chromium.
 
-Every test that builds a site does it in ``tmp_path`` with its own copy of ``mkdocs.yml``,
-``overrides/`` and the hand-written part of ``site_src/``, chdir'ed there, so tests never touch
+Every test that builds a site does it in ``tmp_path`` with its own copy of the packaged
+``mkdocs.yml`` and hand-written pages (``site_src/``), chdir'ed there, so tests never touch
 the repository's own generated pages and can run in parallel with a developer's build.
 """
 
@@ -25,7 +25,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from generator.cli import main as cli_main
-from generator.urls import GENERATED
+from generator.publish.packaged import DEFAULT_DOCS, DEFAULT_MKDOCS
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -72,33 +72,30 @@ class Project:
         return json.loads((self.docs / "build-report.json").read_text("utf-8"))
 
 
-def _generated_in_docs() -> set[str]:
-    """Docs-relative paths the build generates: never copied from the repository's own
-    ``site_src/`` (a developer's local build leaves them there; a fresh clone has none)."""
-    names = {name.rstrip("/") for name in GENERATED}
-    for line in (REPO / ".gitignore").read_text("utf-8").splitlines():
-        if line.startswith("/site_src/"):
-            names.add(line.removeprefix("/site_src/").rstrip("/"))
-    return names
-
-
 def copy_skeleton(dest: Path) -> None:
-    """mkdocs.yml, theme overrides and the hand-written pages: what a build needs besides alerts."""
+    """A project like one ``falco-archive init`` makes: the packaged mkdocs.yml (with an own,
+    empty ``overrides/`` as ``custom_dir``, layered above the package theme) and the packaged
+    hand-written pages in ``site_src/``."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(REPO / "mkdocs.yml", dest / "mkdocs.yml")
-    overrides = REPO / "overrides"
-    if overrides.is_dir():
-        shutil.copytree(overrides, dest / "overrides", dirs_exist_ok=True)
-    else:
-        (dest / "overrides").mkdir(exist_ok=True)
-    source = REPO / "site_src"
-    skip = _generated_in_docs()
+    config = DEFAULT_MKDOCS.read_text("utf-8")
+    assert "  name: material\n" in config
+    config = config.replace("  name: material\n", "  name: material\n  custom_dir: overrides\n", 1)
+    (dest / "mkdocs.yml").write_text(config, "utf-8")
+    (dest / "overrides").mkdir(exist_ok=True)
+    shutil.copytree(DEFAULT_DOCS, dest / "site_src", dirs_exist_ok=True)
 
-    def ignore(folder: str, names: list[str]) -> set[str]:
-        rel = Path(folder).relative_to(source).as_posix()
-        return {n for n in names if n.startswith(".") or (n if rel == "." else f"{rel}/{n}") in skip}
 
-    shutil.copytree(source, dest / "site_src", ignore=ignore, dirs_exist_ok=True)
+#: One alert-ID key for the whole suite (as CI keeps one as a secret): IDs of alerts that
+#: redaction changed depend on it, and tests compare builds made in different project folders.
+TEST_ID_KEY = "falco-archive-test-suite-id-key-0123456789abcdef"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_id_key() -> Iterator[None]:
+    """Session-wide, so module-scoped fixtures that build sites see the key too."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("FALCO_ARCHIVE_ID_KEY", TEST_ID_KEY)
+        yield
 
 
 @pytest.fixture

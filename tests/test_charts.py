@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from generator.pages import charts
+from generator.publish.packaged import DEFAULT_DOCS
 from generator.read.models import Priority
 
 REPO = Path(__file__).resolve().parent.parent
@@ -124,7 +125,7 @@ def test_daily_chart_is_accessible_and_carries_its_numbers(week: pd.DataFrame) -
 
 
 def test_daily_chart_draws_the_priority_colours_of_the_site(week: pd.DataFrame) -> None:
-    css = (REPO / "site_src" / "assets" / "falco-archive.css").read_text("utf-8")
+    css = (DEFAULT_DOCS / "assets" / "falco-archive.css").read_text("utf-8")
     for priority, colour in charts.PRIORITY_COLOURS.items():
         match = re.search(rf"\.fa-p-{priority.slug}\s*\{{[^}}]*background:\s*(#[0-9a-f]{{6}})", css)
         assert match, priority

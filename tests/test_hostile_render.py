@@ -33,7 +33,7 @@ from xml.etree import ElementTree
 import markdown
 import pytest
 from bs4 import BeautifulSoup, Tag
-from conftest import REPO, copy_skeleton, invoke_build
+from conftest import copy_skeleton, invoke_build
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from mkdocs.utils.meta import get_data
@@ -245,7 +245,7 @@ def alert_batches(draw: st.DrawFn, max_alerts: int = 6) -> list[dict[str, Any]]:
             "time": draw(
                 st.builds(
                     "{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}.{}Z".format,
-                    st.integers(1970, 2100),
+                    st.integers(2016, 2025),
                     st.integers(1, 12),
                     st.integers(1, 28),
                     st.integers(0, 23),
@@ -567,7 +567,10 @@ def markdown_setup() -> tuple[list[Any], dict[str, Any]]:
     """The Markdown extensions MkDocs itself would load for the project's mkdocs.yml."""
     from mkdocs.config import load_config
 
-    cfg = load_config(str(REPO / "mkdocs.yml"))
+    from generator.publish.packaged import DEFAULT_DOCS, DEFAULT_MKDOCS
+
+    # docs_dir: the packaged configuration's own (site_src) is relative to the installed package.
+    cfg = load_config(str(DEFAULT_MKDOCS), docs_dir=str(DEFAULT_DOCS))
     return list(cfg["markdown_extensions"]), dict(cfg["mdx_configs"])
 
 

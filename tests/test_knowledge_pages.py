@@ -11,7 +11,7 @@ from conftest import REPO, Project, RunBuild
 
 from generator.urls import name_slug
 
-SEED = REPO.parent / "shared" / "falco-samples" / "alerts" / "inno-devops-labs_F25-DevSecOps-Intro__16.json"
+SEED = REPO / "tests" / "data" / "falco-samples" / "alerts" / "inno-devops-labs_F25-DevSecOps-Intro__16.json"
 
 
 def test_seed_rule_gets_specific_guidance_and_rule_knowledge(project: Project, run_build: RunBuild) -> None:
@@ -26,8 +26,11 @@ def test_seed_rule_gets_specific_guidance_and_rule_knowledge(project: Project, r
     soup = BeautifulSoup(seed_page.read_text(), "html.parser")
     commands = [pre.get_text() for pre in soup.select("pre.fa-cmd")]
     linkpath = "/tmp/falco-event-generator-syscall-CreateSymlinkOverSensitiveFiles-2751951861/etc_link"
-    assert any(linkpath in c and c.startswith("ls -l") for c in commands)
+    assert any(linkpath in c and c.startswith("stat -- ") for c in commands)
     assert any("646b87798247" in c for c in commands)  # the alert's own container
+    # a step meant inside the container is also printed behind the runtime's exec, filled in
+    inside = [pre.get_text() for pre in soup.select("pre.fa-inside")]
+    assert any(f"docker exec 646b87798247 stat -- {linkpath}" in c for c in inside)
     text = soup.get_text()
     assert "setfacl" not in text and "chmod u+X" not in text  # the seed report's wrong advice
     assert "Generic guidance" not in text
@@ -42,6 +45,12 @@ def test_seed_rule_gets_specific_guidance_and_rule_knowledge(project: Project, r
 
     custom = next(p for p in (site / "alerts").rglob("index.html") if "Our own custom rule" in p.read_text())
     assert "Generic guidance" in custom.read_text()
+    # the generic guidance's own values are filled in on the published page (issue 14's seam)
+    generic = [
+        pre.get_text() for pre in BeautifulSoup(custom.read_text(), "html.parser").select("pre.fa-cmd")
+    ]
+    assert "docker inspect -- 646b87798247" in generic
+    assert any(c.startswith("docker exec 646b87798247 sha256sum -- /bin/busybox") for c in generic)
 
     attack = BeautifulSoup((site / "mitre" / "index.html").read_text(), "html.parser")
     headings = [h.get_text() for h in attack.select("article h2")]

@@ -13,9 +13,8 @@ import generator
 from generator.knowledge import mitre
 
 DATA = Path(generator.__file__).parent / "knowledge" / "data" / "mitre.json"
-# shared/ sits next to the repository (locally and in CI).
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-RULES_DIR = SHARED / "falco-rules"
+# Upstream rule files, laid out as in falcosecurity/rules (tests/data/README.md).
+RULES_DIR = Path(__file__).resolve().parent / "data" / "falco-rules"
 PLAYBOOK_DIR = Path(generator.__file__).parent / "knowledge" / "data" / "playbooks"
 
 EXPECTED_TACTICS = {

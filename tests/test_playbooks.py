@@ -41,10 +41,10 @@ from generator.knowledge.rules import RuleInfo, load_rule_files
 
 PLAYBOOK_DIR = Path(generator.__file__).parent / "knowledge" / "data" / "playbooks"
 PLAYBOOK_FILES = sorted(PLAYBOOK_DIR.glob("*.yaml"))
-# shared/ sits next to the repository (locally and in CI).
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-RULES_DIR = SHARED / "falco-rules"
-SAMPLES = SHARED / "falco-samples" / "alerts"
+# Upstream rule files and real sample alerts (tests/data/README.md).
+DATA = Path(__file__).resolve().parent / "data"
+RULES_DIR = DATA / "falco-rules"
+SAMPLES = DATA / "falco-samples" / "alerts"
 
 HOSTILE = {
     "semicolon": "; rm -rf /",
@@ -474,10 +474,18 @@ def test_seed_symlink_alert_gets_specific_filled_steps(
     assert not guidance.generic
     commands = "\n".join(_commands(guidance))
     linkpath = values["evt.arg.linkpath"]
-    assert f"ls -l --time-style=full-iso -- {linkpath}" in commands
-    assert "stat -- /etc" in commands
+    assert f"stat -- {linkpath}" in commands
+    assert "stat -- /etc/shadow /etc/sudoers" in commands  # the files inside /etc, not /etc
+    assert "find /tmp /var/tmp /dev/shm -xdev -type l -exec ls -l {} +" in commands
+    assert "pgrep -a -x -- event-generator" in commands  # the parent, not the vanished `ln`
     assert "docker inspect -- 646b87798247" in commands
-    assert f"unlink -- {linkpath}" in commands
+    assert f"find {linkpath} -maxdepth 0 -type l -exec rm -f {{}} \\;" in commands
+    assert "sysctl --system" in commands
+    first = guidance.investigate[0]
+    assert first.inside[:2] == (
+        f"docker exec 646b87798247 stat -- {linkpath}",
+        f"crictl exec 646b87798247 stat -- {linkpath}",
+    )
     assert not guidance.uses_missing_values
     assert [t.id for t in guidance.techniques] == ["T1555"]
     assert [t.name for t in guidance.tactics] == ["Credential Access"]
@@ -490,7 +498,7 @@ def test_playbook_steps_flag_missing_values(shipped: dict[str, Playbook]) -> Non
         "Create Symlink Over Sensitive Files", "syscall", [], {"evt.arg.target": "/etc"}, shipped
     )
     first = guidance.investigate[0]
-    assert first.command == "ls -l --time-style=full-iso -- '<evt.arg.linkpath>'"
+    assert first.command == "stat -- '<evt.arg.linkpath>'"
     assert first.uses_missing_values
     assert not guidance.investigate[1].uses_missing_values
     assert guidance.uses_missing_values
@@ -532,7 +540,10 @@ def test_generic_guidance_for_host_event_and_hostile_values() -> None:
     assert guidance.generic
     commands = _commands(guidance)
     assert "pgrep -a -x -- '$(reboot)'" in commands
-    assert "last -F -- '$(reboot)'" in commands
+    # `$(reboot)` is no local user name: the value policy keeps it out of `last`, and says so
+    assert not any(c.startswith("last ") for c in commands)
+    withheld = [w for s in guidance.investigate for w in s.withheld]
+    assert ("user.name", evil) in [w[:2] for w in withheld]
     assert not any("docker" in c for c in commands)
     for command in commands:
         assert evil in shlex.split(command) or "'$(reboot)'" not in command

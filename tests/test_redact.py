@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from generator.read.redact import BUILTIN_RULES, RedactionConfig, RedactionRule, Redactor
 
 REPO = Path(__file__).resolve().parents[1]
-SAMPLES = REPO.parent / "shared" / "falco-samples"
+SAMPLES = REPO / "tests" / "data" / "falco-samples"
 BUILTIN_NAMES = [rule.name for rule in BUILTIN_RULES]
 
 # A 40-character AWS secret, a 36-character GitHub token body, a real-looking JWT, etc.
@@ -219,6 +219,75 @@ POSITIVES: list[tuple[str, str, list[str], list[str]]] = [
     ("token-assignment", "VAULT_TOKEN: s.abc123", ["s.abc123"], ["VAULT_TOKEN: "]),
     ("api-key-assignment", "X-Api-Key: 12345abcdef", ["12345abcdef"], ["X-Api-Key: "]),
     ("api-key-assignment", "APIKEY=zzz9 api_key=yyy8", ["zzz9", "yyy8"], ["APIKEY=", " api_key="]),
+    # Issue 12.6: command-line forms that used to be published.
+    (
+        "vault-token",
+        "VAULT_TOKEN=hvs.CAESIJkNZ7mJ4lT5K0abcdefghij x",
+        ["CAESIJkNZ7mJ4lT5K0abcdefghij"],
+        [" x"],
+    ),
+    (
+        "vault-token",
+        "vault login hvb.AAAAAQJbatchtoken0123456789",
+        ["AAAAAQJbatchtoken0123456789"],
+        ["login "],
+    ),
+    ("stripe-key", "stripe -k sk_live_4eC39HqLyjWDarjtT1zdp7dc get", ["4eC39HqLyjWDarjtT1zdp7dc"], [" get"]),
+    ("stripe-key", "rk_test_51Habcdefghijklmnop", ["51Habcdefghijklmnop"], []),
+    (
+        "curl-user-password",
+        "curl -u admin:Curl.Pass9 https://h/",
+        ["Curl.Pass9"],
+        ["-u admin:", " https://h/"],
+    ),
+    ("curl-user-password", "curl -s --user=svc:Pw9xyz https://h", ["Pw9xyz"], ["--user=svc:"]),
+    ("redis-cli-password", "redis-cli -h cache -a R3disPass ping", ["R3disPass"], ["-a ", " ping"]),
+    ("sqlcmd-password", "sqlcmd -S db -U sa -P 'Sql Pass1' -Q x", ["Sql Pass1"], ["-P ", " -Q x"]),
+    ("ldap-password", "ldapsearch -x -D cn=admin -w LdapP4ss -b dc=x", ["LdapP4ss"], ["-w ", " -b dc=x"]),
+    (
+        "samba-user-password",
+        "smbclient //fs/share -U admin%SmbP4ss -c ls",
+        ["SmbP4ss"],
+        ["-U admin%", " -c ls"],
+    ),
+    ("rdp-password", "xfreerdp /u:admin /p:RdpP4ss! /v:10.0.0.5", ["RdpP4ss!"], ["/p:", " /v:10.0.0.5"]),
+    (
+        "urlencoded-password",
+        "curl -d user%3Dbob%26password%3DUrl%21Pass%26next%3D1 h",
+        ["Url%21Pass"],
+        ["password%3D", "%26next%3D1"],
+    ),
+    (
+        "cookie-header",
+        "curl -H 'Cookie: theme=1; session=C00kieVal' h",
+        ["C00kieVal"],
+        ["'Cookie: theme=", "' h"],
+    ),
+    ("cookie-header", "Set-Cookie: sid=abcdef0123; Path=/", ["abcdef0123"], ["Set-Cookie: sid="]),
+    ("session-assignment", "GET /?PHPSESSID=9a8b7c6d5e&x=1", ["9a8b7c6d5e"], ["PHPSESSID=", "&x=1"]),
+    ("session-assignment", "session=S3ssionVal path=/", ["S3ssionVal"], ["session=", " path=/"]),
+    (
+        "azure-account-key",
+        "DefaultEndpointsProtocol=https;AccountName=a;AccountKey=QUJDREVGR0g+/xyz==;EndpointSuffix=x",
+        ["QUJDREVGR0g+/xyz=="],
+        ["AccountKey=", ";EndpointSuffix=x"],
+    ),
+    ("azure-account-key", "Endpoint=sb://n/;SharedAccessKey=Sb4sKey0=", ["Sb4sKey0="], ["SharedAccessKey="]),
+    ("pass-assignment", "docker run -e DB_PASS=D0ckerPw img", ["D0ckerPw"], ["-e DB_PASS=", " img"]),
+    ("pass-assignment", "openssl enc -aes256 -kfile x -passin pass:0pensslPw", ["0pensslPw"], ["pass:"]),
+    (
+        "pass-assignment",
+        "kubectl create secret generic db --from-literal=DB_PASS=K8sPw -n x",
+        ["K8sPw"],
+        ["--from-literal=DB_PASS=", " -n x"],
+    ),
+    (
+        "login-password-flag",
+        "az login -u me@x.io -p AzureP4ss --tenant t",
+        ["AzureP4ss"],
+        ["-p ", " --tenant t"],
+    ),
+    ("password-flag", "openssl enc -pass pass:0pensslPw2 -in f", ["0pensslPw2"], ["-pass ", " -in f"]),
 ]
 
 # (rule, near-miss text). Checked against the full built-in set unless the rule is listed in
@@ -279,6 +348,19 @@ NEGATIVES: list[tuple[str, str]] = [
     ("token-assignment", "cat /var/run/secrets/kubernetes.io/serviceaccount/token"),
     ("token-assignment", "tokenizer=bert token_type=opaque"),
     ("api-key-assignment", "api_key_id=42 apikeys: []"),
+    ("vault-token", "the hvs.short token; thvs.AAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ("stripe-key", "pk_live_4eC39HqLyjWDarjtT1zdp7dc mask_live_4eC39HqLyjWDarjtT1zdp7dc"),
+    ("curl-user-password", "curl -u admin https://h/ && curl https://h:8443/"),
+    ("redis-cli-password", "redis-cli -h cache ping && tar -a -cf x.zip d"),
+    ("sqlcmd-password", "sqlcmd -S db -p -Q x"),
+    ("ldap-password", "ldapsearch -x -W -b dc=x"),
+    ("samba-user-password", "smbclient //fs/share -U admin -c ls; printf '%s' -u x"),
+    ("rdp-password", "xfreerdp /u:admin /v:host; cat a/p:b"),
+    ("urlencoded-password", "curl -d user%3Dbob%26next%3D1 h"),
+    ("cookie-header", "cookies: 3 mycookie=1"),
+    ("session-assignment", "sessions=3 proc.sid=42 session"),
+    ("azure-account-key", "AccountName=a;EndpointSuffix=core.windows.net"),
+    ("pass-assignment", "bypass=true compass: north passes=3"),
 ]
 ISOLATED = {"aws-secret-access-key"}
 
@@ -527,7 +609,9 @@ def test_redact_walks_structures_and_returns_new_ones() -> None:
     assert out["output_fields"]["proc.cmdline"] == "mysql --password=[REDACTED:password-flag]"
     assert out["output_fields"]["evt.time"] == 1746622234502309868
     assert "password=hunter2" not in out["output_fields"]  # keys are redacted too
-    assert "a secret used as a key" in out["output_fields"].values()
+    # The value of a field whose name says "password" goes too (issue 12.6: redaction by key).
+    assert "a secret used as a key" not in out["output_fields"].values()
+    assert "[REDACTED:secret-key]" in out["output_fields"].values()
     assert out["tags"] == ["T1555", "token=[REDACTED:token-assignment]"]
     assert out["nested"] == [({"a": "pwd=[REDACTED:pwd-assignment]"},)]
     assert out["when"] == alert["when"] and out["ratio"] == 0.5 and out["ok"] is True
@@ -536,6 +620,7 @@ def test_redact_walks_structures_and_returns_new_ones() -> None:
         "password-assignment": 1,
         "password-flag": 2,
         "pwd-assignment": 1,
+        "secret-key": 1,
         "token-assignment": 1,
     }
     assert redactor.redact({"k": {"s", "token=x"}}) == {"k": {"s", "token=[REDACTED:token-assignment]"}}

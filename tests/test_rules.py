@@ -9,9 +9,8 @@ import pytest
 
 from generator.knowledge.rules import RuleFileError, RuleInfo, load_rule_files, referenced_names
 
-# shared/ sits next to the repository (locally and in CI).
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
-RULES_DIR = SHARED / "falco-rules"
+# Upstream rule files, laid out as in falcosecurity/rules (tests/data/README.md).
+RULES_DIR = Path(__file__).resolve().parent / "data" / "falco-rules"
 
 
 def _stock_files() -> list[Path]:

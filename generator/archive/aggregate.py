@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from generator.read.models import Priority
@@ -107,6 +108,25 @@ def groups(df: pd.DataFrame) -> pd.DataFrame:
 def newest_first(df: pd.DataFrame) -> pd.DataFrame:
     """Alerts newest first; the ID breaks ties between alerts of the same nanosecond."""
     return df.sort_values(["time_ns", "id"], ascending=[False, False], kind="stable")
+
+
+def latest_first(df: pd.DataFrame) -> pd.DataFrame:
+    """The order of "latest" lists and the feed: newest first, but no alert newer than its arrival.
+
+    An alert's time is whatever its sender wrote: sorted by time alone, alerts dated in the
+    future (or a flood of them) would keep tonight's real alert out of every "latest" list and
+    the feed. Each alert sorts by its own time capped at ``received`` (when the archive's build
+    started that first archived it, the archive's own clock), then by its own time and ID. For
+    every honest alert (dated before it arrived) that is plain time order, so a nightly archive
+    and one full build of the same alerts list them alike.
+    """
+    if "received" not in df or df.empty:
+        return newest_first(df)
+    time_ns = df["time_ns"].to_numpy(dtype="int64")
+    received = df["received"].to_numpy(dtype="int64")
+    key = np.where(received > 0, np.minimum(time_ns, received), time_ns)  # 0: not recorded
+    order = np.lexsort((df["id"].to_numpy(dtype=object), time_ns, key))[::-1]
+    return df.iloc[order]
 
 
 def oldest_first(df: pd.DataFrame) -> pd.DataFrame:

@@ -11,6 +11,9 @@ import pandas as pd
 import pyarrow as pa
 
 #: Column -> Arrow type. ``raw`` is the redacted alert as canonical JSON (the page's source).
+#: ``received`` is when the build that first archived the alert started (ns since the epoch;
+#: 0 for alerts archived before the column existed): "latest" lists and the feed never rank an
+#: alert as newer than that, whatever time its sender wrote (``aggregate.latest_first``).
 SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -30,6 +33,7 @@ SCHEMA = pa.schema(
         ("page", pa.string()),
         ("group", pa.string()),
         ("origin", pa.string()),
+        ("received", pa.int64()),
         ("raw", pa.string()),
     ]
 )

@@ -11,6 +11,8 @@ import hashlib
 import json
 import logging
 import re
+import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,8 +22,9 @@ from pydantic import ValidationError
 
 from generator.archive.catalog import SCHEMA, TAG_SEPARATOR
 from generator.patterns import LONE_SURROGATE
-from generator.read.models import FalcoAlert, alert_id, describe_validation_error, is_absent
-from generator.read.readers import InputFile, Problem, Record, SkippedLine, read_file
+from generator.read.limits import DEFAULT_LIMITS, EARLIEST_TIME_NS, InputLimits, shorten_reason
+from generator.read.models import FalcoAlert, alert_id, describe_validation_error, format_time_ns, is_absent
+from generator.read.readers import InputFile, Problem, Record, SkippedLine, open_regular, read_file
 from generator.read.redact import Redactor
 from generator.urls import alert_page
 
@@ -38,10 +41,43 @@ class IngestResult:
     problems: list[Problem] = field(default_factory=list)
     passed_over: list[Problem] = field(default_factory=list)
     rows: list[dict[str, Any]] = field(default_factory=list)
+    limits: InputLimits = DEFAULT_LIMITS
+    #: Quarantined records past the kept list's caps: counted per file, not listed.
+    problems_not_listed: Counter[str] = field(default_factory=Counter)
+    #: Strings cut at ``max_field_chars``, and the records ("file:line") they were in.
+    fields_cut: int = 0
+    records_cut: list[str] = field(default_factory=list)
+    _problem_bytes: int = 0
+    _limit_problems: int = 0
+    #: New ID -> the plain-hash ID it had before 0.2, for alerts redaction changed (in memory
+    #: only: an old ID is published again only if it was published before, as a redirect).
+    legacy_ids: dict[str, str] = field(default_factory=dict)
 
     @property
     def quarantined(self) -> int:
-        return len(self.problems)
+        return len(self.problems) + sum(self.problems_not_listed.values())
+
+    def quarantine(self, problem: Problem) -> None:
+        """Count a quarantined record; keep it listed while the list is within its caps.
+
+        A hostile file can hold millions of bad records: the list kept in memory and in the
+        build report stops at ``max_quarantine_entries`` entries or ``max_quarantine_bytes``,
+        and the rest are counted per file (the counts stay exact).
+        """
+        reason = shorten_reason(problem.reason)
+        size = len(problem.path) + len(reason) + 16
+        limits = self.limits
+        full = (
+            len(self.problems) >= limits.max_quarantine_entries
+            or self._problem_bytes + size > limits.max_quarantine_bytes
+        )
+        # Where a limit cut the input is always said (up to the same cap again).
+        if full and not (problem.limit and self._limit_problems < limits.max_quarantine_entries):
+            self.problems_not_listed[problem.path] += 1
+            return
+        self._limit_problems += problem.limit
+        self._problem_bytes += size
+        self.problems.append(Problem(problem.path, problem.line, reason, problem.limit))
 
     @property
     def published(self) -> int:
@@ -80,7 +116,8 @@ def catalog_row(aid: str, alert: FalcoAlert, raw_text: str, origin: str) -> dict
         "priority": int(alert.priority),
         "host": alert.host,
         "source": alert.source,
-        "tags": TAG_SEPARATOR.join(alert.tags),
+        # A tag holding the separator would split into two (``benign\x1fT1190`` -> T1190).
+        "tags": TAG_SEPARATOR.join(t.replace(TAG_SEPARATOR, "\\x1f") for t in alert.tags),
         "proc_name": proc_name,
         "cmdline": cmdline,
         "image": image,
@@ -96,8 +133,9 @@ def catalog_row(aid: str, alert: FalcoAlert, raw_text: str, origin: str) -> dict
 
 
 def file_digest(file: InputFile) -> str:
+    """SHA-256 of the file's bytes; refuses (OSError) anything but a regular file."""
     h = hashlib.sha256()
-    with file.path.open("rb") as fh:
+    with open_regular(file.path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -107,26 +145,41 @@ def ingest(
     files: Iterable[InputFile],
     redactor: Redactor,
     on_file: Callable[[InputFile], None] | None = None,
+    id_key: bytes | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    now_ns: int | None = None,
 ) -> IngestResult:
-    """Stream every record of ``files`` into validated, redacted, de-duplicated rows."""
-    result = IngestResult()
+    """Stream every record of ``files`` into validated, redacted, de-duplicated rows.
+
+    ``id_key`` (the site's secret) identifies alerts that redaction changed; without it they
+    get the plain content hash (tests, tools outside a build). ``now_ns`` (default: now) is
+    the build's start: alerts dated later than it plus ``limits.future_skew_minutes``, or
+    before :data:`EARLIEST_TIME_NS`, are quarantined.
+    """
+    result = IngestResult(limits=limits)
+    now_ns = time.time_ns() if now_ns is None else now_ns
+    window = (EARLIEST_TIME_NS, now_ns + limits.future_skew_minutes * 60 * 1_000_000_000)
     seen: set[str] = set()
     for file in files:
-        for event in read_file(file):
+        for event in read_file(file, limits):
             if isinstance(event, SkippedLine):
                 result.skipped_lines += 1
                 continue
             if isinstance(event, Problem):
-                log.warning("%s:%d: %s", event.path, event.line, event.reason)
+                log.warning("%s:%d: %s", event.path, event.line, shorten_reason(event.reason))
                 if event.line == 0:  # the file itself could not be opened: no record was read
                     result.passed_over.append(event)
                     continue
                 result.records += 1
-                result.problems.append(event)
+                result.quarantine(event)
                 continue
             assert isinstance(event, Record)
             result.records += 1
-            _accept(result, seen, event, redactor)
+            if event.cut:
+                result.fields_cut += event.cut
+                if len(result.records_cut) < limits.max_quarantine_entries:
+                    result.records_cut.append(f"{event.path}:{event.line}")
+            _accept(result, seen, event, redactor, id_key, window)
         if on_file is not None:
             on_file(file)
     return result
@@ -142,21 +195,56 @@ def _without_surrogates(obj: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return json.loads(text), text
 
 
-def _accept(result: IngestResult, seen: set[str], record: Record, redactor: Redactor) -> None:
+def _accept(
+    result: IngestResult,
+    seen: set[str],
+    record: Record,
+    redactor: Redactor,
+    id_key: bytes | None,
+    window: tuple[int, int] = (EARLIEST_TIME_NS, 2**63 - 1),
+) -> None:
     try:
+        redacted_obj = redactor.redact(record.obj)
         aid = alert_id(record.obj)
-        redacted, raw_text = _without_surrogates(redactor.redact(record.obj))
+        if id_key is not None and redacted_obj != record.obj:
+            # The published JSON is redacted: a plain hash of the original would confirm a guess.
+            legacy, aid = aid, alert_id(record.obj, id_key)
+            if legacy != aid:
+                result.legacy_ids[aid] = legacy
+        redacted, raw_text = _without_surrogates(redacted_obj)
         alert = FalcoAlert.model_validate(redacted)
     except ValidationError as exc:
         problem = Problem(record.path, record.line, describe_validation_error(exc))
-        result.problems.append(problem)
-        log.warning("%s:%d: %s", problem.path, problem.line, problem.reason)
+        result.quarantine(problem)
+        log.warning("%s:%d: %s", problem.path, problem.line, shorten_reason(problem.reason))
+        return
+    out_of_time = _out_of_time(alert.time_ns, window)
+    if out_of_time is not None:
+        result.quarantine(Problem(record.path, record.line, out_of_time))
+        log.warning("%s:%d: %s", record.path, record.line, out_of_time)
         return
     if aid in seen:
         result.duplicates += 1
         return
     seen.add(aid)
     result.rows.append(catalog_row(aid, alert, raw_text, f"{record.path}:{record.line}"))
+
+
+def _out_of_time(time_ns: int, window: tuple[int, int]) -> str | None:
+    """Why an alert's time cannot be true, or None.
+
+    A time after the build (beyond the allowed clock skew) or before Falco existed would pin
+    the "latest" lists and the feed, or open one search shard per fake month.
+    """
+    earliest, latest = window
+    if time_ns > latest:
+        return (
+            f"time {format_time_ns(time_ns)} is after this build started "
+            f"(more than limits.future_skew_minutes ahead): a wrong clock or a forged alert"
+        )
+    if time_ns < earliest:
+        return f"time {format_time_ns(time_ns)} is before 2016, when Falco did not exist yet"
+    return None
 
 
 def rows_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:

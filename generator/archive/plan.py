@@ -18,9 +18,12 @@ import pandas as pd
 from generator.archive import aggregate
 from generator.archive.catalog import COMPACT_COLUMNS, empty_frame, month_of
 from generator.archive.ingest import IngestResult, file_digest, ingest, rows_frame
+from generator.archive.news import BuildNews
 from generator.archive.state import State
+from generator.read.limits import DEFAULT_LIMITS, InputLimits
 from generator.read.readers import InputFile, Problem, discover
 from generator.read.redact import Redactor
+from generator.urls import place_names
 
 _DAY_NS = 86_400 * 1_000_000_000
 
@@ -37,18 +40,34 @@ class Start:
     catch_up: bool
     before: pd.DataFrame
     build_number: int
+    #: What the merge starts from: ``before`` for an incremental run or a repair, else nothing.
+    archive: pd.DataFrame
 
 
 def start(state: State, fingerprint: str, *, full: bool, site_exists: bool, run_mkdocs: bool) -> Start:
-    """Decide incremental or full; a full start resets the state (build history is kept)."""
+    """Decide incremental or full; a full start resets the state (build history is kept).
+
+    A damaged catalog month (:meth:`State.read_month`) makes a *repair*: the other months are
+    kept, every input still present is read again (what the damaged month held comes back
+    from them) and every page is rendered, instead of stopping every build until someone
+    deletes the state (which would lose alerts whose input files were rotated away).
+    """
     meta = state.meta()
     incremental = not full and state.usable_for(fingerprint) and (site_exists or not run_mkdocs)
     # What the archive held before this build, for "what's new" (even across a full rebuild).
+    damaged = len(state.damaged)
     before = state.read_compact() if meta.get("complete") else empty_frame()[COMPACT_COLUMNS]
+    try:
+        number = int(meta.get("build_number", 0))
+    except (TypeError, ValueError):
+        number = max((n.number for n in state.news_history()), default=0)
+    if incremental and len(state.damaged) > damaged:
+        state.forget_inputs()
+        return Start(False, True, before, number, before)
     if not incremental:
         state.reset()
     catch_up = not incremental or state.render_was_interrupted() or not meta.get("published", False)
-    return Start(incremental, catch_up, before, int(meta.get("build_number", 0)))
+    return Start(incremental, catch_up, before, number, before if incremental else before.iloc[0:0])
 
 
 @dataclass
@@ -90,9 +109,35 @@ def find_inputs(alerts_dir: Path, known: dict[str, dict[str, Any]]) -> Inputs:
     return Inputs(files, to_read, record, passed_over)
 
 
-def read_inputs(inputs: Inputs, redactor: Redactor, on_file: Callable[[InputFile], None]) -> IngestResult:
+def read_inputs(
+    inputs: Inputs,
+    redactor: Redactor,
+    on_file: Callable[[InputFile], None],
+    id_key: bytes | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
+    now_ns: int | None = None,
+) -> IngestResult:
     """Read, validate and redact the new input files (see :mod:`generator.archive.ingest`)."""
-    return ingest(inputs.to_read, redactor, on_file=on_file)
+    return ingest(inputs.to_read, redactor, on_file=on_file, id_key=id_key, limits=limits, now_ns=now_ns)
+
+
+def legacy_aliases(result: IngestResult, before: pd.DataFrame, catalog: pd.DataFrame) -> dict[str, str]:
+    """Old alert page -> new page, for redacted alerts whose old (plain-hash) ID was published.
+
+    Before 0.2 an alert redaction changed was identified by a plain hash of what was read; its
+    page was published under that ID and tickets may link to it. The old ID is known to the
+    world already, so its URL keeps working as a redirect; IDs never published are not revealed.
+    """
+    if not result.legacy_ids or not len(before):
+        return {}
+    published = set(before["id"])
+    page_of = dict(zip(catalog["id"], catalog["page"], strict=True))
+    out: dict[str, str] = {}
+    for new_id, old_id in result.legacy_ids.items():
+        page = page_of.get(new_id)
+        if old_id in published and page is not None:
+            out[f"{page.rpartition('/')[0]}/{old_id}.md"] = page
+    return out
 
 
 @dataclass
@@ -124,13 +169,25 @@ def merge(
     old_links: pd.DataFrame | None,
     keep_days: int | None,
     now_ns: int | None = None,
+    *,
+    received: int = 0,
+    received_before: pd.DataFrame | None = None,
 ) -> Merge:
     """Add this run's rows to ``archive``, apply retention, and find the pages to re-render.
 
     ``old_links`` are the neighbours recorded by the last run (None: render every page).
+    ``received`` is when this build started (ns), stored with each new alert: "latest" lists
+    and the feed never rank an alert as newer than that (see ``aggregate.latest_first``). On a
+    full rebuild, ``received_before`` (the archive before it) keeps when alerts first arrived.
     """
     new = rows_frame(result.rows)
     result.rows.clear()  # the frame holds them now; a full build would keep two copies
+    new["received"] = received
+    if received_before is not None and len(received_before) and len(new):
+        first = pd.Series(received_before["received"].to_numpy(), index=received_before["id"].to_numpy())
+        first = first[~first.index.duplicated()]
+        new["received"] = new["id"].map(first).fillna(received)
+    new["received"] = new["received"].astype("int64")
     already = new["id"].isin(archive["id"]) if len(archive) else pd.Series(False, index=new.index)
     new = new[~already.to_numpy()]
     catalog = (
@@ -155,7 +212,8 @@ def merge(
         already_archived=int(already.sum()),
         removed=removed,
         links=links,
-        render_ids=set(new["id"]) | set(moved["id"]),
+        # No record of the last run's neighbours (a full build, a repair): render every page.
+        render_ids=set(catalog["id"]) if old_links is None else set(new["id"]) | set(moved["id"]),
     )
 
 
@@ -190,3 +248,22 @@ def alert_jobs(merged: Merge, state: State) -> list[AlertJob]:
         prev_id, next_id = link_of.get(aid, ("", ""))
         jobs.append(AlertJob(aid, page_of[aid], raw_of[aid], page_of.get(prev_id), page_of.get(next_id)))
     return jobs
+
+
+def place(catalog: pd.DataFrame, history: list[BuildNews]) -> list[str]:
+    """Give every rule and host of the archive its own page before any page is written.
+
+    Slugs carry 64 bits of hash; a pair of chosen names can still collide, and the guarded
+    writer would then refuse the second page and stop the build. :func:`urls.place_names`
+    resolves such pairs, the name archived first keeping its URL (first builds from the build
+    history, which survives full rebuilds). Returns a note per resolved collision.
+    """
+    notes: list[str] = []
+    for column, tree, listed in (("rule", "rules", "new_rules"), ("host", "hosts", "new_hosts")):
+        first_seen: dict[str, int] = {}
+        for record in history:
+            for name in getattr(record, listed):
+                first_seen.setdefault(name, record.number)
+        names = catalog[column].unique().tolist() if len(catalog) else []
+        notes += place_names(tree, names, first_seen)
+    return notes

@@ -18,8 +18,22 @@ Layout::
     search/                   the search indexer's own folder (:mod:`generator.publish.search`):
                               ``pending.json`` shards still to index, ``times/`` alert times of
                               over-full days, ``last-run.json`` its last report
+    hand-written.json         digests of the packaged hand-written pages last laid into the
+                              docs folder (:mod:`generator.publish.packaged`)
+    id-key                    64 hex digits: the secret of the IDs of alerts that redaction
+                              changed (HMAC-SHA256; :meth:`State.id_key`), created on the first
+                              build; ``FALCO_ARCHIVE_ID_KEY`` overrides it. Kept across full
+                              rebuilds; losing it moves the URLs of redacted alerts (docs/nightly.md)
+    aliases.json              old alert page -> new page, for redacted alerts whose pre-0.2
+                              plain-hash ID was published (redirected); kept across full rebuilds
+    *.damaged                 a state file that could not be read, set aside; the build reports
+                              it and rebuilds from what remains
     render-started            present while a build is writing pages: a run killed mid-way
                               makes the next one render every aggregate page
+    lock                      held (``fcntl.flock``) by the running build, which writes its PID
+                              into it: a second build on the same state fails at once, naming
+                              that PID (:meth:`State.lock`); the kernel drops the lock when
+                              the holder exits, however it exits
 
 Each file is replaced atomically (:func:`generator.files.atomic_write`); the state is committed
 last, after the site is published, so a build killed at any moment leaves a state that the next
@@ -28,9 +42,16 @@ build can continue from.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
+import logging
+import os
+import re
+import secrets
 import shutil
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -41,15 +62,39 @@ import pyarrow.parquet as pq
 
 from generator.archive.catalog import COMPACT_COLUMNS, SCHEMA, empty_frame, month_of
 from generator.archive.news import BuildNews
+from generator.errors import ConfigError, StateLockedError
 from generator.files import atomic_write
+from generator.patterns import ALERT_PAGE
 
 FORMAT_VERSION = 1
+#: The environment variable that overrides the state's ``id-key`` (CI keeps it as a secret).
+ID_KEY_ENV = "FALCO_ARCHIVE_ID_KEY"
+ID_KEY_SHAPE = re.compile(r"[0-9a-f]{64}")
+#: What reading a damaged Parquet file raises (truncated, garbage, wrong columns).
+_DAMAGE = (pa.ArrowException, OSError, KeyError, ValueError)
+log = logging.getLogger(__name__)
 
 
 def _parquet_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return bytes(sink.getvalue().to_pybytes())
+
+
+def _well_formed(news: BuildNews) -> bool:
+    """A build record whose fields have the types the pages rely on (the state is not trusted)."""
+    return (
+        type(news.number) is int
+        and type(news.newest_ns) is int
+        and isinstance(news.ids, list)
+        and all(isinstance(i, str) for i in news.ids)
+        and isinstance(news.new_rules, list)
+        and all(isinstance(n, str) for n in news.new_rules)
+        and isinstance(news.new_hosts, list)
+        and all(isinstance(n, str) for n in news.new_hosts)
+        and isinstance(news.grown_groups, dict)
+        and all(isinstance(k, str) and type(v) is int for k, v in news.grown_groups.items())
+    )
 
 
 class State:
@@ -62,7 +107,39 @@ class State:
         self.charts_dir = root / "charts"
         self.news_dir = root / "news"
         self.search_dir = root / "search"
+        #: Digests of the packaged hand-written pages last laid into the docs folder.
+        self.hand_written_record = root / "hand-written.json"
         self._render_marker = root / "render-started"
+        #: Notes on damaged state files found by this run (each names the file).
+        self.damaged: list[str] = []
+
+    # -- one build at a time --------------------------------------------------------------
+    @contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the state folder's lock for a whole build; fail fast if another build has it.
+
+        Two builds on one state would both commit, each over the other's catalog months and
+        inputs record. ``flock`` is released by the kernel when the process ends, so a killed
+        build never leaves a stale lock behind.
+        """
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / "lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                raise StateLockedError(lock=path, pid=holder if holder.isdigit() else "") from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            try:
+                yield
+            finally:
+                os.ftruncate(fd, 0)
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
 
     # -- small JSON documents -------------------------------------------------------------
     def _read_json(self, name: str) -> dict[str, Any]:
@@ -76,7 +153,8 @@ class State:
         return self._read_json("state.json")
 
     def inputs(self) -> dict[str, dict[str, Any]]:
-        return self._read_json("inputs.json")
+        """What was read of every input file (entries of the wrong shape are read again)."""
+        return {k: v for k, v in self._read_json("inputs.json").items() if isinstance(v, dict)}
 
     def usable_for(self, fingerprint: str) -> bool:
         """True when an incremental build may trust this state."""
@@ -92,6 +170,12 @@ class State:
         meta = self.meta()
         meta["complete"] = False
         atomic_write(self.root / "state.json", json.dumps(meta, sort_keys=True).encode())
+
+    def forget_inputs(self) -> None:
+        """Read every input again and re-render everything, keeping the catalog (a repair)."""
+        self.mark_incomplete()
+        for name in ("inputs.json", "links.parquet"):
+            (self.root / name).unlink(missing_ok=True)
 
     def reset(self) -> None:
         """Forget the archive (a full rebuild), keeping the build history and cached charts."""
@@ -119,10 +203,30 @@ class State:
         return sorted(p.stem for p in self.catalog_dir.glob("*.parquet"))
 
     def read_month(self, month: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """One month of the catalog; a damaged file is reported, set aside and read as empty.
+
+        A truncated or garbage Parquet file must not stop every build: the month's alerts are
+        read again from the inputs still present (:attr:`damaged` makes the plan forget what it
+        read), every other month is kept.
+        """
+        try:
+            return self._read_month_file(month, columns)
+        except _DAMAGE as exc:
+            self._set_aside(self.catalog_dir / f"{month}.parquet", exc)
+            frame = empty_frame()
+            return frame[columns] if columns else frame
+
+    def _read_month_file(self, month: str, columns: list[str] | None = None) -> pd.DataFrame:
         path = self.catalog_dir / f"{month}.parquet"
         if not path.exists():
             frame = empty_frame()
             return frame[columns] if columns else frame
+        wanted = columns or SCHEMA.names
+        if "received" in wanted and "received" not in pq.read_schema(path).names:
+            # Written before the column existed: when those alerts arrived is not known (0).
+            frame = pq.read_table(path, columns=[c for c in wanted if c != "received"]).to_pandas()
+            frame["received"] = pd.Series(0, index=frame.index, dtype="int64")
+            return frame[wanted]
         return pq.read_table(path, columns=columns).to_pandas()
 
     def read_compact(self) -> pd.DataFrame:
@@ -143,10 +247,71 @@ class State:
         return out
 
     def read_links(self) -> pd.DataFrame:
+        """Neighbours recorded by the last run; damaged: empty, so every alert page is re-rendered."""
         path = self.root / "links.parquet"
+        empty = pd.DataFrame({"id": [], "prev_id": [], "next_id": []}, dtype="string")
         if not path.exists():
-            return pd.DataFrame({"id": [], "prev_id": [], "next_id": []}, dtype="string")
-        return pq.read_table(path).to_pandas()
+            return empty
+        try:
+            return pq.read_table(path, columns=["id", "prev_id", "next_id"]).to_pandas()
+        except _DAMAGE as exc:
+            self._set_aside(path, exc)
+            return empty
+
+    # -- damaged files --------------------------------------------------------------------
+    def _set_aside(self, path: Path, exc: BaseException) -> None:
+        """Report a damaged state file and move it to ``<name>.damaged`` (kept for a look)."""
+        note = f"damaged state file {path} ({type(exc).__name__}: {exc}); set aside and rebuilt"
+        log.warning("%s", note)
+        self.damaged.append(note)
+        with contextlib.suppress(OSError):
+            os.replace(path, path.with_name(path.name + ".damaged"))
+
+    # -- the site's secret key for alert IDs ------------------------------------------------
+    def id_key(self) -> bytes:
+        """The secret under which IDs of redacted alerts are computed (``models.alert_id``).
+
+        ``FALCO_ARCHIVE_ID_KEY`` from the environment wins (CI keeps it as a secret, so losing
+        the cache does not move URLs); else ``id-key`` in the state folder, created on the
+        first build from :func:`secrets.token_bytes` (readable by the owner only). A damaged
+        file is replaced by a new key and reported: redacted alerts then get new IDs.
+        """
+        env = os.environ.get(ID_KEY_ENV, "").strip()
+        if env:
+            if len(env) < 32:
+                raise ConfigError(f"{ID_KEY_ENV} must be at least 32 characters (e.g. 64 hex digits)")
+            return env.encode("utf-8")
+        path = self.root / "id-key"
+        try:
+            text = path.read_text("ascii").strip()
+            if ID_KEY_SHAPE.fullmatch(text):
+                return text.encode("ascii")
+            self._set_aside(path, ValueError("not 64 hex digits"))
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError) as exc:
+            self._set_aside(path, exc)
+        text = secrets.token_bytes(32).hex()
+        self.root.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, text + "\n", mode=0o600)
+        return text.encode("ascii")
+
+    # -- redirects of alert IDs published before 0.2 ------------------------------------------
+    def alert_aliases(self) -> dict[str, str]:
+        """Old alert page -> new page (docs paths); kept across full rebuilds (see plan.legacy_aliases)."""
+        data = self._read_json("aliases.json")
+        # Checked, not trusted: a tampered entry must not turn into a redirect to another site
+        # or over another page.
+        return {
+            k: v
+            for k, v in data.items()
+            if isinstance(v, str) and ALERT_PAGE.fullmatch(k) and ALERT_PAGE.fullmatch(v)
+        }
+
+    def add_alert_aliases(self, aliases: Mapping[str, str]) -> None:
+        if aliases:
+            merged = {**self.alert_aliases(), **aliases}
+            atomic_write(self.root / "aliases.json", json.dumps(merged, sort_keys=True, indent=0))
 
     # -- build history --------------------------------------------------------------------
     def news_history(self) -> list[BuildNews]:
@@ -155,9 +320,14 @@ class State:
         files = self.news_dir.glob("*.json")
         for path in sorted(files, key=lambda p: int(p.stem) if p.stem.isdigit() else -1):
             try:
-                history.append(BuildNews(**json.loads(path.read_text("utf-8"))))
-            except (ValueError, TypeError):
+                record = BuildNews(**json.loads(path.read_text("utf-8")))
+            except (ValueError, TypeError) as exc:
+                self._set_aside(path, exc)
                 continue
+            if not _well_formed(record):
+                self._set_aside(path, ValueError("fields of the wrong type"))
+                continue
+            history.append(record)
         return history
 
     # -- commit ---------------------------------------------------------------------------

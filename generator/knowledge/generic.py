@@ -48,6 +48,7 @@ from generator.knowledge.playbooks import (
     _Strict,
     _text,
     load_yaml_model,
+    placeholders,
 )
 from generator.knowledge.rules import RuleInfo
 
@@ -298,6 +299,50 @@ class GenericData(_Strict):
             .replace("{values}", ", ".join(f"<<{f}>>" for f in fields))
         )
 
+    def fields(self) -> set[str]:
+        """Every field name the data reads: placeholders of its commands and configs (all
+        variants and exceptions included) and the fields its conditions test."""
+        names: set[str] = {"rule"} | set(placeholders(self.exception_config))
+        conditions = list(self.contexts.values())
+        steps: list[PlaybookStep] = []
+        for tactic in self.tactics.values():
+            steps += [tactic.investigate, tactic.prevent]
+        for kind in get_args(Kind):
+            section = self.sources.get(kind)
+            for phase in PHASES:
+                for step in getattr(section, phase):
+                    conditions += [step.when, *(v.when for v in step.variants)]
+                    for _, done, exception in step.choices():
+                        steps.append(done)
+                        if exception is not None:
+                            names.update(exception.fields, exception.fallback or ())
+        for step in steps:
+            names.update(placeholders(step.run))
+            if step.config is not None:
+                names.update(placeholders(step.config.body))
+        for cond in conditions:
+            names.update(cond.present, cond.absent, cond.not_equal, cond.equal_ignoring_case)
+            names.update(cond.starts_with)
+        return names
+
+    def value_tests(self) -> list[tuple[str, str, str]]:
+        """(kind, field, text) of every condition that looks at a value, not just its presence:
+        two alerts with the same presence pattern may still get different steps through these
+        (the page cache keys on their outcome, see `value_test`)."""
+        conditions = list(self.contexts.values())
+        for kind in get_args(Kind):
+            for phase in PHASES:
+                for step in getattr(self.sources.get(kind), phase):
+                    conditions += [step.when, *(v.when for v in step.variants)]
+        tests: dict[tuple[str, str, str], None] = {}
+        for cond in conditions:
+            tests.update(dict.fromkeys(("not_equal", n, t) for n, t in cond.not_equal.items()))
+            tests.update(
+                dict.fromkeys(("equal_ignoring_case", n, t) for n, t in cond.equal_ignoring_case.items())
+            )
+            tests.update(dict.fromkeys(("starts_with", n, t) for n, t in cond.starts_with.items()))
+        return sorted(tests)
+
     @functools.cached_property
     def plan(self) -> _Plan:
         """The data compiled for rendering (built on first use, kept with the data)."""
@@ -494,8 +539,22 @@ def source_kind(source: str | None, values: Mapping[str, object], info: RuleInfo
     return "unknown"
 
 
+def value_test(kind: str, text: str, value: str | None) -> bool:
+    """The outcome of one of `GenericData.value_tests()` for an alert's value (None: absent)."""
+    if kind == "not_equal":
+        return value != text
+    if kind == "equal_ignoring_case":
+        return (value or "").lower() == text.lower()
+    return (value or "").startswith(text)
+
+
 def _render(
-    choice: _Choice, values: Mapping[str, object], facts: _Facts, data: GenericData, provider: str
+    choice: _Choice,
+    values: Mapping[str, object],
+    facts: _Facts,
+    data: GenericData,
+    provider: str,
+    fill: Mapping[str, str] | None,
 ) -> GuidanceStep | None:
     """Fill one chosen step; None when it is an exception for fields the alert does not have."""
     step = choice.step
@@ -505,7 +564,7 @@ def _render(
             return None
         config = ConfigSnippet(lang="yaml", body=data.exception_body(fields))
         step = step.model_copy(update={"config": config})
-    rendered = _render_step(step, values)
+    rendered = _render_step(step, values, fill)
     if rendered.text is not None and "{provider}" in rendered.text:
         rendered = dataclasses.replace(rendered, text=rendered.text.replace("{provider}", provider))
     return rendered
@@ -525,11 +584,13 @@ def generic_guidance(
     rule_info: RuleInfo | None,
     techniques: tuple[Technique, ...],
     tactics: tuple[Tactic, ...],
+    fill: Mapping[str, str] | None = None,
 ) -> Guidance:
     """Generic guidance for an alert whose rule has no playbook.
 
     `tags` are the alert's and the rule's tags merged, `techniques` and `tactics` what they map
-    to (see playbooks.guidance_for, the only caller).
+    to (see playbooks.guidance_for, the only caller). Conditions are decided on `values`;
+    `fill` only replaces the text filled in (the page cache's sentinels, see playbooks._fill).
     """
     data = generic_data()
     plan = data.plan
@@ -545,7 +606,7 @@ def generic_guidance(
     for phase in PHASES:
         for step in plan.steps[kind][phase]:
             choice = step.choose(facts)
-            done = None if choice is None else _render(choice, values, facts, data, provider)
+            done = None if choice is None else _render(choice, values, facts, data, provider, fill)
             if done is not None:
                 rendered[phase].append(done)
                 references += step.references
@@ -553,8 +614,8 @@ def generic_guidance(
     advice = [data.tactics[t.id] for t in tactics if t.id in data.tactics]
     if section.tactic_advice:
         for tactic in advice:
-            rendered["investigate"].append(_render_step(tactic.investigate, values))
-            rendered["prevent"].append(_render_step(tactic.prevent, values))
+            rendered["investigate"].append(_render_step(tactic.investigate, values, fill))
+            rendered["prevent"].append(_render_step(tactic.prevent, values, fill))
 
     label = data.providers.get(alert_source, section.label)
     basis = []

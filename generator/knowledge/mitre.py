@@ -132,8 +132,15 @@ def all_techniques() -> list[Technique]:
 
 
 def parse_technique_id(tag: str) -> str | None:
-    """Return the canonical technique ID a tag spells (`T1562-impair-defenses` -> `T1562`)."""
-    match = _TECHNIQUE_TAG.match(str(tag))
+    """Return the canonical technique ID a tag spells (`T1562-impair-defenses` -> `T1562`).
+
+    A tag holding a control or invisible character spells nothing: ``benign\x1fT1190`` (the
+    catalog's tag separator inside one tag) or ``\u200bT1190`` must not count under T1190.
+    """
+    text = str(tag)
+    if not text.isprintable():
+        return None
+    match = _TECHNIQUE_TAG.match(text)
     if not match:
         return None
     base, sub = match.group(1).upper(), match.group(2)
@@ -171,7 +178,7 @@ def techniques_from_tags(tags: Iterable[object] | None) -> list[Technique]:
     """
     found: dict[str, Technique] = {}
     for raw in tags or ():
-        if not isinstance(raw, str):
+        if not isinstance(raw, str) or not raw.isprintable():
             continue
         tech: Technique | None = None
         if parse_technique_id(raw):
@@ -191,7 +198,7 @@ def tactics_from_tags(tags: Iterable[object] | None) -> list[Tactic]:
     """Tactics named by tags (`mitre_*` or `TA*` spellings), in tag order, without duplicates."""
     found: dict[str, Tactic] = {}
     for raw in tags or ():
-        if not isinstance(raw, str):
+        if not isinstance(raw, str) or not raw.isprintable():
             continue
         if not (_TACTIC_ID_TAG.match(raw) or _MITRE_NAME_TAG.match(raw)):
             continue

@@ -29,10 +29,19 @@ from pathlib import Path
 from typing import Annotated, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from generator.errors import PlaybookError
 from generator.knowledge import mitre
+from generator.knowledge import values as field_values
 from generator.knowledge.mitre import Tactic, Technique
 from generator.knowledge.rules import RuleInfo
 from generator.patterns import HTTPS_URL, LONE_SURROGATE
@@ -190,6 +199,30 @@ class PlaybookStep(_Strict):
             raise ValueError("run must not end with a line continuation")
         _check_shell_placeholders(run)
         return run.strip()
+
+    @model_validator(mode="after")
+    def _container_commands_are_simple(self) -> PlaybookStep:
+        """A step meant inside the container is printed behind `docker exec CID`, `kubectl
+        exec ... --` and so on, which only works for one simple command (no pipes, lists,
+        redirections or substitutions: those would run on the host)."""
+        if self.where == "container" and self.run is not None and not _simple_command(self.run):
+            raise ValueError(
+                "run: a `where: container` command must be one simple command (no |, &&, ;, "
+                "redirections or $(...)): it is run behind `docker exec` / `kubectl exec --`"
+            )
+        return self
+
+
+def _simple_command(run: str) -> bool:
+    """True when `run` is one simple command: words only, no shell operators outside quotes."""
+    words = re.sub(r"\\.", "x", PLACEHOLDER.sub("x", run))  # `\(` is a word, not an operator
+    lexer = shlex.shlex(words, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        tokens = list(lexer)
+    except ValueError:
+        return False
+    return not any(set(t) <= set("();<>|&") or "$(" in t or "`" in t for t in tokens)
 
 
 # The same conservative shape the renderer accepts for external links.
@@ -379,7 +412,14 @@ def _text(value: object) -> str | None:
     return text
 
 
-def _fill(template: str, values: Mapping[str, object], quote: Callable[[str], str]) -> tuple[str, bool]:
+def _fill(
+    template: str,
+    values: Mapping[str, object],
+    quote: Callable[[str], str],
+    fill: Mapping[str, str] | None = None,
+) -> tuple[str, bool]:
+    """Fill placeholders; `fill`, when given, supplies the text put in for each present value
+    (the page cache passes sentinels) while presence is still decided by `values`."""
     table = _normalise(values)
     missing = False
 
@@ -390,7 +430,7 @@ def _fill(template: str, values: Mapping[str, object], quote: Callable[[str], st
         if text is None:
             missing = True
             return quote(f"<{name}>")
-        return quote(text)
+        return quote(text if fill is None else fill[name])
 
     return PLACEHOLDER.sub(replace, template), missing
 
@@ -417,18 +457,45 @@ def _json_quote(text: str) -> str:
     return "".join(out)
 
 
-def fill_command(run: str, values: Mapping[str, object]) -> tuple[str, bool]:
+def fill_command(
+    run: str, values: Mapping[str, object], fill: Mapping[str, str] | None = None
+) -> tuple[str, bool]:
     """Replace placeholders with shell-quoted values; returns (command, used_missing_values).
 
     A missing value becomes the quoted text `'<name>'` so the line stays valid bash and the
-    reader sees what to substitute.
+    reader sees what to substitute. Values are not checked here: see `_render_step`.
     """
-    return _fill(run, values, shlex.quote)
+    return _fill(run, values, shlex.quote, fill)
 
 
-def fill_config(body: str, values: Mapping[str, object]) -> tuple[str, bool]:
+def fill_config(
+    body: str, values: Mapping[str, object], fill: Mapping[str, str] | None = None
+) -> tuple[str, bool]:
     """Replace placeholders in a config body with JSON string literals (valid YAML too)."""
-    return _fill(body, values, _json_quote)
+    return _fill(body, values, _json_quote, fill)
+
+
+def withheld_values(run: str, values: Mapping[str, object]) -> list[tuple[str, str, str]]:
+    """(field, value, reason) for each value of `run` that fails its type (see values.py)."""
+    table = _normalise(values)
+    found: dict[str, tuple[str, str, str]] = {}
+    for name in placeholders(run):
+        text = _text(table.get(name))
+        if text is not None and name not in found:
+            reason = field_values.check(name, text)
+            if reason is not None:
+                found[name] = (name, text, reason)
+    return list(found.values())
+
+
+# How to run a `where: container` command inside the alert's container: each form is offered
+# when the alert has valid values for its fields (a host event's `container.id: host` has none).
+EXEC_FORMS: tuple[str, ...] = (
+    "docker exec <<container.id>> ",
+    "crictl exec <<container.id>> ",
+    "kubectl exec --namespace=<<k8s.ns.name>> <<k8s.pod.name>> -- ",
+    "nsenter --target <<proc.pid>> --mount --pid -- ",
+)
 
 
 # --- rendered guidance ----------------------------------------------------------------------
@@ -445,6 +512,10 @@ class GuidanceStep:
     config_lang: str | None = None
     config: str | None = None
     uses_missing_values: bool = False
+    # The command was not shown because these (field, value, reason) failed their type.
+    withheld: tuple[tuple[str, str, str], ...] = ()
+    # For a step meant inside the container: the command wrapped to run there, per runtime.
+    inside: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -475,13 +546,27 @@ class Guidance:
         return any(s.uses_missing_values for s in (*self.investigate, *self.contain, *self.prevent))
 
 
-def _render_step(step: PlaybookStep, values: Mapping[str, object]) -> GuidanceStep:
+def _render_step(
+    step: PlaybookStep, values: Mapping[str, object], fill: Mapping[str, str] | None = None
+) -> GuidanceStep:
+    """One step filled for one alert. Decisions (missing values, the value policy, which exec
+    forms apply) are taken on `values`; `fill` only changes the text put in (see `_fill`)."""
     command = config = None
     missing_cmd = missing_cfg = False
+    withheld: list[tuple[str, str, str]] = []
+    inside: list[str] = []
     if step.run is not None:
-        command, missing_cmd = fill_command(step.run, values)
+        withheld = withheld_values(step.run, values)
+        if not withheld:
+            command, missing_cmd = fill_command(step.run, values, fill)
+            if step.where == "container":
+                for form in EXEC_FORMS:
+                    if not _missing_in(form, values) and not withheld_values(form, values):
+                        inside.append(fill_command(form + step.run, values, fill)[0])
     if step.config is not None:
-        config, missing_cfg = fill_config(step.config.body, values)
+        config, missing_cfg = fill_config(step.config.body, values, fill)
+    if withheld and fill is not None:  # the page cache: the shown value is filled in later
+        withheld = [(name, fill[name], reason) for name, _, reason in withheld]
     return GuidanceStep(
         title=step.title.strip(),
         text=step.text.strip() if step.text else None,
@@ -490,7 +575,15 @@ def _render_step(step: PlaybookStep, values: Mapping[str, object]) -> GuidanceSt
         config_lang=step.config.lang if step.config else None,
         config=config,
         uses_missing_values=missing_cmd or missing_cfg,
+        withheld=tuple(withheld),
+        inside=tuple(inside),
     )
+
+
+def _missing_in(template: str, values: Mapping[str, object]) -> bool:
+    """Whether some placeholder of `template` has no value in the alert."""
+    table = _normalise(values)
+    return any(_text(table.get(name)) is None for name in placeholders(template))
 
 
 def _all_tags(tags: Sequence[str] | None, rule_info: RuleInfo | None) -> list[str]:
@@ -526,12 +619,15 @@ def guidance_for(
     values: Mapping[str, object],
     playbooks: Mapping[str, Playbook],
     rule_info: RuleInfo | None = None,
+    fill: Mapping[str, str] | None = None,
 ) -> Guidance:
     """Guidance for one alert: its rule's playbook filled with its values, else generic advice.
 
     `values` holds the alert's output_fields plus the top-level keys rule, hostname, priority,
     source and time. `tags` are the alert's tags; the rule file's tags (from `rule_info`) are
-    merged in because old alerts carry none.
+    merged in because old alerts carry none. Every decision (which steps apply, which values
+    fail the value policy) is taken on `values`; `fill`, when given, is the text put in for
+    each present value instead (the page cache renders with sentinels, see pages/guidance.py).
     """
     all_tags = _all_tags(tags, rule_info)
     playbook = playbooks.get(rule)
@@ -540,16 +636,16 @@ def guidance_for(
         from generator.knowledge.generic import generic_guidance
 
         techniques, tactics = _attack(all_tags)
-        return generic_guidance(rule, source, all_tags, values, rule_info, techniques, tactics)
+        return generic_guidance(rule, source, all_tags, values, rule_info, techniques, tactics, fill)
     techniques, tactics = _attack(all_tags, playbook.mitre)
     return Guidance(
         rule=rule,
         generic=False,
         summary=playbook.summary.strip(),
         impact=playbook.impact.strip(),
-        investigate=tuple(_render_step(s, values) for s in playbook.investigate),
-        contain=tuple(_render_step(s, values) for s in playbook.contain),
-        prevent=tuple(_render_step(s, values) for s in playbook.prevent),
+        investigate=tuple(_render_step(s, values, fill) for s in playbook.investigate),
+        contain=tuple(_render_step(s, values, fill) for s in playbook.contain),
+        prevent=tuple(_render_step(s, values, fill) for s in playbook.prevent),
         false_positives=tuple(fp.strip() for fp in playbook.false_positives),
         references=tuple(Link(r.title, r.url) for r in playbook.references),
         techniques=techniques,

@@ -19,9 +19,18 @@ import pandas as pd
 
 from generator.archive import aggregate
 from generator.pages.chart_cache import ChartCache
+from generator.pages.escape import name_visible
 from generator.pages.render import PAGE_SIZE, Renderer, rows
 from generator.read.models import Priority
-from generator.urls import group_page, host_page, news_page, priority_page, rule_page, url_link
+from generator.urls import (
+    GROUPS_INDEX,
+    group_page,
+    host_page,
+    news_page,
+    priority_page,
+    rule_page,
+    url_link,
+)
 
 PRIORITIES = aggregate.PRIORITY_COLUMNS
 
@@ -97,7 +106,7 @@ class Dimension:
 
 DIMENSIONS = (
     Dimension("rule", "Rule", "Rules", "rules/index.md", rule_page, str),
-    Dimension("host", "Host", "Hosts", "hosts/index.md", host_page, str),
+    Dimension("host", "Host", "Hosts", "hosts/index.md", host_page, name_visible),
     Dimension(
         "priority",
         "Priority",
@@ -134,6 +143,8 @@ def _linked(table: pd.DataFrame | None, column: str, from_page: str) -> list[dic
     target = _LINKED.get(column)
     for it in items:
         it["href"] = url_link(from_page, target(it["value"])) if target else None
+        if column == "host":
+            it["value"] = name_visible(it["value"])  # after the link: the page is the exact name's
     return items
 
 
@@ -209,7 +220,7 @@ def _dimension_pages(
                     for title, label, column in BREAKDOWNS[dim.key]
                 ],
                 groups=_group_rows(groups_by.get(value), page),
-                latest=rows(aggregate.newest_first(alerts).head(PAGE_SIZE), page),
+                latest=rows(aggregate.latest_first(alerts).head(PAGE_SIZE), page),
                 pages=_page_links(page, folder, len(alerts)),
                 **show,
             ),
@@ -304,10 +315,23 @@ def _group_rows(table: pd.DataFrame | None, from_page: str, limit: int = 100) ->
     return out
 
 
+#: The groups index lists this many groups, newest first (every group is on its rule's and host's pages).
+GROUPS_INDEX_SIZE = 500
+
+
 def group_pages(df: pd.DataFrame, renderer: Renderer, changes: Changes = EVERYTHING) -> Iterator[Rendered]:
-    """One page per group of repeated alerts (two or more occurrences)."""
+    """One page per group of repeated alerts (two or more occurrences), and their index."""
     table = aggregate.groups(df)
     repeated = table[table["alerts"] > 1]
+    yield (
+        GROUPS_INDEX,
+        renderer.page(
+            "groups_index.md.j2",
+            groups=_group_rows(repeated, GROUPS_INDEX, limit=GROUPS_INDEX_SIZE),
+            total=len(repeated),
+            limit=GROUPS_INDEX_SIZE,
+        ),
+    )
     touched = changes.touched("group")
     if touched is not None:
         clean = ~repeated["group"].isin(touched)
@@ -329,7 +353,7 @@ def group_pages(df: pd.DataFrame, renderer: Renderer, changes: Changes = EVERYTH
                 g=rec,
                 rule_href=url_link(page, rule_page(rec["rule"])),
                 host_href=url_link(page, host_page(rec["host"])),
-                latest=rows(aggregate.newest_first(alerts).head(PAGE_SIZE), page),
+                latest=rows(aggregate.latest_first(alerts).head(PAGE_SIZE), page),
                 pages=_page_links(page, folder, len(alerts)),
             ),
         )
@@ -362,7 +386,7 @@ def dashboard(df: pd.DataFrame, renderer: Renderer, charts: ChartCache, latest_n
         "first_ns": int(df["time_ns"].min()) if len(df) else 0,
         "last_ns": int(df["time_ns"].max()) if len(df) else 0,
     }
-    urgent = aggregate.newest_first(df[df["priority"] <= int(Priority.ERROR)]).head(20)
+    urgent = aggregate.latest_first(df[df["priority"] <= int(Priority.ERROR)]).head(20)
     return renderer.page(
         "dashboard.md.j2",
         totals=totals,

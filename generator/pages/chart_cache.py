@@ -9,14 +9,19 @@ that key stays the same. Charts no build referenced are removed at the end.
 from __future__ import annotations
 
 import hashlib
+import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pandas as pd
 
 from generator.files import atomic_write
 from generator.pages import charts
 from generator.pages.escape import Markup
+
+log = logging.getLogger(__name__)
 
 #: The daily chart covers this many days up to the newest alert of the page.
 DAYS = 90
@@ -27,13 +32,72 @@ _DAY_NS = 86_400 * 1_000_000_000
 _CHARTS_CODE = hashlib.sha256(Path(charts.__file__).read_bytes()).digest()
 
 
+#: Elements and attributes of the SVG matplotlib draws for us; anything else is not ours.
+_SVG = "{http://www.w3.org/2000/svg}"
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+_ELEMENTS = frozenset(
+    _SVG + tag
+    for tag in (  # noqa: SIM905 (a word list reads better than 17 quoted strings)
+        "svg g path text tspan use defs title desc style clipPath rect line polyline polygon circle ellipse"
+    ).split()
+)
+_ATTRIBUTES = frozenset(
+    (  # noqa: SIM905
+        "id class style role aria-labelledby aria-label viewBox version width height x y x1 y1 x2 y2 "
+        "cx cy r rx ry d points transform clip-path fill stroke stroke-width opacity font-size "
+        "font-family text-anchor dominant-baseline"
+    ).split()
+)
+#: Markup that never appears in our charts and could hide something from the checks below.
+_NOT_OURS = re.compile(r"<!(?!--)|<!\[CDATA\[|<\?(?!xml )|<!--", re.IGNORECASE)
+_ESCAPING_VALUE = re.compile(r"javascript:|data:|@import|expression\(|url\((?!#)", re.IGNORECASE)
+
+
+def is_safe_chart(svg: str) -> bool:
+    """True when ``svg`` is an SVG of only the elements and attributes our charts use.
+
+    Cached charts are inlined into pages as raw HTML, so the cache is not trusted: no script,
+    no event handler (``on*``), no foreign object, no link but to a fragment of the chart
+    itself, no DOCTYPE or entity (no XML bombs), no external ``url(...)`` in styles.
+    """
+    if _NOT_OURS.search(svg.split("?>", 1)[-1] if svg.startswith("<?xml ") else svg):
+        return False
+    try:
+        root = ElementTree.fromstring(svg)
+    except ElementTree.ParseError:
+        return False
+    if root.tag != _SVG + "svg":
+        return False
+    for element in root.iter():
+        if element.tag not in _ELEMENTS:
+            return False
+        if element.tag == _SVG + "style" and _ESCAPING_VALUE.search(element.text or ""):
+            return False
+        for name, value in element.attrib.items():
+            if name in (_XLINK_HREF, "href"):
+                if not value.startswith("#"):
+                    return False
+            elif not (name in _ATTRIBUTES or name.startswith("data-")):
+                return False
+            if _ESCAPING_VALUE.search(value):
+                return False
+    return True
+
+
 class ChartCache:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, notes: list[str] | None = None) -> None:
         self.folder = folder
         self.used: set[str] = set()
+        #: Where a cached chart that failed the check is reported (the build report's notes).
+        self.notes = notes if notes is not None else []
 
     def _get(
-        self, kind: str, title: str, numbers: pd.DataFrame | pd.Series, draw: Callable[[], str]
+        self,
+        kind: str,
+        title: str,
+        numbers: pd.DataFrame | pd.Series,
+        draw: Callable[[], str],
+        caption: str = "",
     ) -> Markup:
         h = hashlib.sha256(_CHARTS_CODE + f"{kind}\0{title}\0".encode("utf-8", "surrogatepass"))
         h.update(pd.util.hash_pandas_object(numbers, index=True).to_numpy().tobytes())
@@ -41,26 +105,48 @@ class ChartCache:
         self.used.add(key)
         path = self.folder / f"{key}.svg"
         try:
-            svg = path.read_text("utf-8")
-        except FileNotFoundError:
+            svg: str | None = path.read_text("utf-8")
+        except (OSError, ValueError):
+            svg = None
+        if svg is None or not is_safe_chart(svg):
+            # Missing, or not a chart we drew (garbage, or a cache someone tampered with: an
+            # ``onload`` would run in every reader's browser): draw it again.
+            if svg is not None:
+                note = f"damaged state file {path} (not a chart of ours); drawn again"
+                log.warning("%s", note)
+                self.notes.append(note)
             svg = draw()
             atomic_write(path, svg)
-        return charts.svg_for_markdown(svg)
+        return charts.svg_for_markdown(svg, caption)
 
     def daily(self, df: pd.DataFrame, title: str) -> Markup:
         """Alerts per day (last :data:`DAYS` days up to the newest alert), stacked by priority."""
         recent = df[df["time_ns"] > int(df["time_ns"].max()) - DAYS * _DAY_NS] if len(df) else df
         days = pd.to_datetime(recent["time_ns"], unit="ns", utc=True).dt.strftime("%Y-%m-%d")
         numbers = pd.crosstab(days, recent["priority"]) if len(recent) else pd.DataFrame()
-        return self._get("daily", title, numbers, lambda: charts.daily_by_priority_svg(recent, title))
+        caption = f"{title}, UTC days {days.min()} to {days.max()}: " if len(recent) else f"{title}: "
+        if len(recent) < len(df):
+            caption += (
+                f"{len(recent):,} of the {len(df):,} alerts, those of the last {DAYS} days up to "
+                "the newest (older ones are in the tables)"
+            )
+        else:
+            caption += f"all {len(df):,} {'alert' if len(df) == 1 else 'alerts'}"
+        return self._get(
+            "daily", title, numbers, lambda: charts.daily_by_priority_svg(recent, title), caption
+        )
 
     def priorities(self, df: pd.DataFrame, title: str) -> Markup:
         numbers = df["priority"].value_counts().sort_index()
-        return self._get("priorities", title, numbers, lambda: charts.priority_distribution_svg(df, title))
+        caption = f"{title}: all {len(df):,} alerts"
+        return self._get(
+            "priorities", title, numbers, lambda: charts.priority_distribution_svg(df, title), caption
+        )
 
     def top_rules(self, df: pd.DataFrame, title: str) -> Markup:
         numbers = df["rule"].value_counts().sort_index()
-        return self._get("top-rules", title, numbers, lambda: charts.top_rules_svg(df, title))
+        caption = f"{title}: the 10 rules with the most of all {len(df):,} alerts"
+        return self._get("top-rules", title, numbers, lambda: charts.top_rules_svg(df, title), caption)
 
     def prune(self) -> None:
         """Delete cached charts that this build did not use."""

@@ -472,7 +472,7 @@ def top_rules_svg(df: pd.DataFrame, title: str, limit: int = 10, *, chart_id: st
 _BETWEEN_TAGS = re.compile(r">\s+<")
 
 
-def svg_for_markdown(svg: str) -> Markup:
+def svg_for_markdown(svg: str, caption: str = "") -> Markup:
     """A chart as a single-line top-level raw HTML block for Python-Markdown.
 
     The XML declaration/DOCTYPE are dropped (not allowed inside HTML) and the SVG is wrapped in
@@ -480,10 +480,13 @@ def svg_for_markdown(svg: str) -> Markup:
     element and would run inline Markdown over the text between its tags, whereas a block
     element's content up to its end tag passes through untouched. One line means no blank
     line can end the block early. Put the result on its own line with blank lines around it,
-    never inside a list item or an indented block.
+    never inside a list item or an indented block. ``caption`` (plain text, HTML-escaped here)
+    is shown under the chart: its title and the window it covers, so a reader never has to
+    guess why its numbers differ from the tables beside it.
     """
     body = _PROLOG.sub("", svg, count=1).strip()
     if not body.startswith("<svg") or not body.endswith("</svg>"):
         raise ValueError("not an SVG document made by generator.charts")
     one_line = _BETWEEN_TAGS.sub("><", body).replace("\r", " ").replace("\n", " ")
-    return Markup(f'<figure class="fa-chart-figure">{one_line}</figure>')
+    shown = f'<figcaption class="fa-chart-caption">{html.escape(caption)}</figcaption>' if caption else ""
+    return Markup(f'<figure class="fa-chart-figure">{one_line}{shown}</figure>')

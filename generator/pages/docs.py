@@ -13,11 +13,14 @@ from __future__ import annotations
 import itertools
 import json
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from generator import __version__
 from generator.archive import news
 from generator.archive.catalog import COMPACT_COLUMNS
 from generator.archive.news import BuildNews
@@ -33,6 +36,7 @@ from generator.read.models import Priority
 from generator.urls import (
     AGGREGATE_TREES,
     ATTACK,
+    BUILD_INFO,
     BUILD_REPORT,
     BUILD_REPORT_JSON,
     DASHBOARD,
@@ -53,6 +57,19 @@ class Written:
     changed: int
     #: Pages of alerts new to the archive: their searchable text changed.
     searchable: list[str]
+
+
+def build_info(report: Any) -> dict[str, Any]:
+    """``build.json``: the build's time, version and mode. Only this file, the build report and
+    the feed's ``updated`` carry the build time; every other page stays byte-identical for the
+    same input (the footer and the home page read this file in the browser)."""
+    now_ns = time.time_ns()
+    return {
+        "time": datetime.fromtimestamp(now_ns // 1_000_000_000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "time_ns": now_ns,
+        "version": __version__,
+        "mode": report.mode,
+    }
 
 
 def write_docs(
@@ -92,13 +109,15 @@ def write_docs(
     writer.write(ATTACK, attack.attack_page(catalog, guidance.rules, guidance.playbooks, renderer))
     for path, text in news_pages.pages(history, catalog, renderer):
         writer.write(path, text)
-    writer.write(FEED, outputs.feed_xml(catalog, history, feed_priority, options.site_url))
+    built = build_info(report)
+    writer.write(BUILD_INFO, json.dumps(built, indent=1) + "\n")
+    writer.write(FEED, outputs.feed_xml(catalog, history, feed_priority, options.site_url, built["time_ns"]))
     for path, data in outputs.export_files(catalog):
         writer.write(path, data)
     writer.write(EXPORTS_INDEX, outputs.exports_page(catalog, renderer, feed_priority))
     latest_news = history[-1] if history else None
     writer.write(DASHBOARD, aggregates.dashboard(catalog, renderer, charts, latest_news))
-    writer.write(BUILD_REPORT, renderer.page("build_report.md.j2", report=report, limit=1000))
+    writer.write(BUILD_REPORT, renderer.page("build_report.md.j2", report=report, limit=1000, built=built))
     writer.write(BUILD_REPORT_JSON, json.dumps(report.as_json(), indent=1, ensure_ascii=False) + "\n")
     _remove_stale(docs_dir, writer)
     new_pages = {page[:-3] for page in merged.new["page"]}

@@ -27,6 +27,7 @@ __all__ = [
     "json_visible",
     "md",
     "md_str",
+    "name_visible",
     "pre",
     "raw_block",
     "truncate",
@@ -74,6 +75,35 @@ def visible(text: str) -> str:
     if text.isprintable():  # C-speed fast path: no control, format or separator characters
         return text
     return _INVISIBLE.sub(_visible_escape, text)
+
+
+#: Anything but printable ASCII in a name: NBSP and other spaces, Cyrillic ``о`` for Latin ``o``...
+_NOT_PLAIN = re.compile(r"[^\x21-\x7e ]")
+
+
+def name_visible(name: str) -> str:
+    r"""A host name or tag with look-alike characters shown as escapes.
+
+    ``node-1``, ``node-1`` + NBSP, ``node-1 `` and ``nоde-1`` (Cyrillic ``о``) are four hosts an
+    attacker can make look like one: every character outside printable ASCII becomes ``\uXXXX``
+    and leading or trailing spaces ``\x20``, so the four read ``node-1``, ``node-1\u00a0``,
+    ``node-1\x20`` and ``n\u043ede-1``. The name itself (its page, its identity) is unchanged.
+    """
+    if name.isascii() and name.isprintable() and name.strip(" ") == name:
+        return name  # the common case
+    body = _NOT_PLAIN.sub(_visible_escape_any, name)
+    core = body.strip(" ")
+    lead = len(body) - len(body.lstrip(" "))
+    trail = len(body) - len(body.rstrip(" ")) if core else 0
+    return "\\x20" * lead + core + "\\x20" * trail
+
+
+def _visible_escape_any(match: re.Match[str]) -> str:
+    ch = match.group()
+    if ch in _SHORT_ESCAPES:
+        return _SHORT_ESCAPES[ch]
+    cp = ord(ch)
+    return f"\\x{cp:02x}" if cp < 0x80 else f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"
 
 
 def _json_escape(match: re.Match[str]) -> str:

@@ -16,8 +16,10 @@ contain no commas, a hostile one would be ambiguous here but not in the raw JSON
 ``origin`` (input file and line, relative to the alerts folder).
 
 CSV and formula injection: spreadsheet applications run a cell that starts with ``=``, ``+``,
-``-``, ``@``, tab or carriage return as a formula (``=HYPERLINK(...)``, DDE ``=cmd|...``), and
-alert text is attacker-controlled. In the CSV such a text cell gets one leading apostrophe
+``-``, ``@``, tab or carriage return as a formula (``=HYPERLINK(...)``, DDE ``=cmd|...``), also
+after leading spaces, newlines or control characters, or spelt full-width (``＝``, ``＋``,
+``－``, ``＠``), and alert text is attacker-controlled. In the CSV a text cell starting with any
+of those, with any whitespace or with a control or invisible character gets one leading apostrophe
 ``'``, which spreadsheets treat as "this is text" and do not display. Cells that already start
 with ``'`` get one too, so the rule is reversible: **a tool that wants the original value
 drops the first character of every text cell that starts with** ``'``. Numbers (``time_ns``,
@@ -59,7 +61,8 @@ log = logging.getLogger(__name__)
 
 #: Text columns copied from the catalog as they are: every compact column except the three
 #: converted above, so a column added to the catalog is exported without touching this file.
-_TEXT_COLUMNS = [name for name in COMPACT_COLUMNS if name not in ("id", "time_ns", "priority")]
+#: ``received`` (when the archive first got the alert) is bookkeeping, not alert data.
+_TEXT_COLUMNS = [name for name in COMPACT_COLUMNS if name not in ("id", "time_ns", "priority", "received")]
 EXPORT_COLUMNS = ["id", "time", "time_ns", "priority", "priority_value", *_TEXT_COLUMNS]
 _SCHEMA = pa.schema(
     [
@@ -68,7 +71,12 @@ _SCHEMA = pa.schema(
     ]
 )
 _STRING_COLUMNS = [name for name in EXPORT_COLUMNS if name not in ("time_ns", "priority_value")]
-_FORMULA_START = re.compile(r"[=+\-@\t\r']")
+#: A cell starting with a formula character, its full-width form (``＝``, ``＋``, ``－``, ``＠``:
+#: some spreadsheets normalise them), any whitespace or a control/invisible character (which
+#: spreadsheets strip before looking for ``=``: `` =cmd|...``, ``\n=...``, ``\x00=...``) or ``'``.
+_FORMULA_START = re.compile(
+    "[=+\\-@'\uff1d\uff0b\uff0d\uff20\\s\x00-\x1f\x7f-\x9f\u00a0\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]"
+)
 
 
 def iso_ns(time_ns: pd.Series | np.ndarray) -> np.ndarray:

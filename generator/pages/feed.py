@@ -9,9 +9,10 @@ surrogates, U+FFFE/U+FFFF); one of those in a rule name would make the whole fee
 for every subscriber, so every value goes through :func:`xml_text`, which shows them as
 visible escapes (``\\x00``) with :func:`generator.pages.escape.visible`.
 
-The output is deterministic: the caller passes the feed's ``updated`` time (the newest alert's
-time, not "now"), entries are ordered newest first with the alert ID as tie-breaker, and
-attribute order is fixed by construction.
+The feed's ``updated`` is the build's time (passed by the caller: a subscriber sees that last
+night's build ran even when it added nothing); everything else is deterministic: entries are
+ordered newest first with the alert ID as tie-breaker, and attribute order is fixed by
+construction.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from generator.archive.aggregate import latest_first
 from generator.archive.catalog import TAG_SEPARATOR
 from generator.pages.escape import visible
 from generator.read.models import Priority
@@ -56,14 +58,14 @@ def alert_urn(alert_id: str) -> str:
 
 
 def feed_rows(df: pd.DataFrame, min_priority: Priority | int, limit: int = 50) -> pd.DataFrame:
-    """The alerts a feed shows: priority ``min_priority`` or more severe, newest first.
+    """The alerts a feed shows: priority ``min_priority`` or more severe, newest first, none
+    ranked newer than when it arrived (see :func:`generator.archive.aggregate.latest_first`).
 
     Priorities are ordered most severe first (Emergency = 0), so "at or above Critical" means
     a value of at most 2. The ID breaks ties between alerts of the same nanosecond.
     """
     selected = df[df["priority"] <= int(min_priority)]
-    ordered = selected.sort_values(["time_ns", "id"], ascending=[False, False], kind="stable")
-    return ordered.head(limit)
+    return latest_first(selected).head(limit)
 
 
 def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
@@ -116,7 +118,7 @@ def _entry(feed: ET.Element, row: pd.Series, alert_url: Callable[[str], str]) ->
     _sub(entry, "published", when)
     _sub(entry, "link", rel="alternate", type="text/html", href=xml_text(alert_url(alert_id)))
     _sub(entry, "category", term=priority, label=f"Priority {priority}")
-    summary = f"{when}: {priority} alert of rule {rule} on host {host}"
+    summary = f"{priority}: {rule} on host {host} at {when}"
     if cmdline:
         summary += f"; command line: {cmdline}"
     _sub(entry, "summary", summary, type="text")
@@ -153,8 +155,8 @@ def atom_feed(
     ``rows`` are catalog rows, usually :func:`feed_rows`. ``feed_id`` is the feed's permanent
     IRI (e.g. ``urn:falco-archive:feed:critical``), ``self_href`` the URL the feed is served
     from, ``site_url`` the site's home page (an ``alternate`` link, omitted when ``None``),
-    ``updated_ns`` the feed's ``updated`` time (pass the newest alert's time so an unchanged
-    archive gives an unchanged feed), and ``alert_url(id)`` the absolute URL of an alert page.
+    ``updated_ns`` the feed's ``updated`` time (the build's time), and ``alert_url(id)`` the URL
+    of an alert page (absolute, or relative to the feed's own address).
     """
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _sub(feed, "id", xml_text(feed_id))

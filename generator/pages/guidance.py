@@ -21,8 +21,18 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator.knowledge.playbooks import PLACEHOLDER, Guidance, Playbook, _text, guidance_for, load_playbooks
+from generator.knowledge.generic import generic_data, value_test
+from generator.knowledge.playbooks import (
+    EXEC_FORMS,
+    PLACEHOLDER,
+    Guidance,
+    Playbook,
+    _text,
+    guidance_for,
+    load_playbooks,
+)
 from generator.knowledge.rules import RuleInfo, load_rule_files
+from generator.knowledge.values import check
 from generator.pages import escape
 from generator.read.models import FalcoAlert
 
@@ -49,6 +59,7 @@ class GuidanceProvider:
         self._inputs = inputs
         self._cache: dict[tuple[object, ...], str] = {}
         self._fields = self._placeholder_fields()
+        self._value_tests = generic_data().value_tests()
 
     @classmethod
     def load(cls, rule_files: Sequence[Path], playbooks_dir: Path | None) -> GuidanceProvider:
@@ -58,8 +69,11 @@ class GuidanceProvider:
         return cls(load_rule_files(rule_files), load_playbooks(playbooks_dir), inputs)
 
     def _placeholder_fields(self) -> tuple[str, ...]:
-        """Every field name a playbook can fill in (cached renders substitute exactly these)."""
-        names: set[str] = set()
+        """Every field name the guidance can fill in or test: the playbooks', the generic
+        guidance's and the exec wrappers' (cached renders substitute exactly these)."""
+        names: set[str] = generic_data().fields()
+        for form in EXEC_FORMS:
+            names.update(PLACEHOLDER.findall(form))
         for playbook in self.playbooks.values():
             for step in playbook.steps():
                 names.update(PLACEHOLDER.findall(step.run or ""))
@@ -74,11 +88,17 @@ class GuidanceProvider:
             h.update(path.name.encode() + b"\0" + path.read_bytes())
         return h.hexdigest()
 
-    def for_alert(self, alert: FalcoAlert, values: Mapping[str, object] | None = None) -> AlertGuidance:
-        """The guidance with this alert's values filled in (plain strings, not yet escaped)."""
+    def for_alert(
+        self,
+        alert: FalcoAlert,
+        values: Mapping[str, object] | None = None,
+        fill: Mapping[str, str] | None = None,
+    ) -> AlertGuidance:
+        """The guidance with this alert's values filled in (plain strings, not yet escaped);
+        with `fill`, decided on the values but filled with those texts (see markdown)."""
         values = _values(alert) if values is None else values
         info = self.rules.get(alert.rule)
-        advice = guidance_for(alert.rule, alert.source, alert.tags, values, self.playbooks, info)
+        advice = guidance_for(alert.rule, alert.source, alert.tags, values, self.playbooks, info, fill)
         return AlertGuidance(rule=info, advice=advice)
 
     def markdown(self, alert: FalcoAlert, render: Callable[[AlertGuidance], str]) -> escape.Markup:
@@ -88,11 +108,15 @@ class GuidanceProvider:
         table.update((str(k), v) for k, v in values.items())
         texts = [_text(table.get(name)) for name in self._fields]
         present = tuple(t is not None for t in texts)
-        key = (alert.rule, alert.source, alert.tags, present)
+        # Everything the rendering decides on besides the rule: which values are present, which
+        # pass the value policy, and the outcome of the generic guidance's value conditions.
+        valid = tuple(t is None or check(n, t) is None for n, t in zip(self._fields, texts, strict=True))
+        tested = tuple(value_test(kind, text, _text(table.get(n))) for kind, n, text in self._value_tests)
+        key = (alert.rule, alert.source, alert.tags, present, valid, tested)
         cached = self._cache.get(key)
         if cached is None:
             sentinels = {name: f"\ue000{i}\ue001" for i, name in enumerate(self._fields) if present[i]}
-            cached = _html_sections(render(self.for_alert(alert, sentinels)))
+            cached = _html_sections(render(self.for_alert(alert, values, sentinels)))
             self._cache[key] = cached
 
         def fill(match: re.Match[str]) -> str:

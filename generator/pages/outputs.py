@@ -15,7 +15,7 @@ from generator.archive.news import BuildNews
 from generator.pages import exports, feed
 from generator.pages.render import Renderer
 from generator.read.models import Priority
-from generator.urls import FEED, absolute_url, permanent_url
+from generator.urls import FEED, absolute_url, page_url, permanent_url
 
 #: The feed carries the qualifying new alerts of this many recent builds (at most FEED_SIZE).
 FEED_BUILDS = 10
@@ -23,7 +23,11 @@ FEED_SIZE = 100
 
 
 def feed_xml(
-    catalog: pd.DataFrame, history: list[BuildNews], min_priority: Priority, site_url: str | None
+    catalog: pd.DataFrame,
+    history: list[BuildNews],
+    min_priority: Priority,
+    site_url: str | None,
+    built_ns: int,
 ) -> bytes:
     """Atom feed of the newest alerts at or above ``min_priority`` among recent builds' new ones."""
     recent: set[str] = set()
@@ -32,15 +36,17 @@ def feed_xml(
     candidates = catalog[catalog["id"].isin(recent)]
     rows = feed.feed_rows(candidates, min_priority, limit=FEED_SIZE)
     page_of = dict(zip(catalog["id"], catalog["page"], strict=True))
-    updated = int(rows["time_ns"].max()) if len(rows) else (history[-1].newest_ns if history else 0)
     return feed.atom_feed(
         rows,
         feed_id=f"urn:falco-archive:feed:{min_priority.slug}",
         title=f"Falco alerts of priority {min_priority.label} and above",
         site_url=site_url,
-        self_href=absolute_url(FEED, site_url),
-        updated_ns=updated,
-        alert_url=lambda aid: permanent_url(page_of[aid], site_url),
+        # Without a site_url, links are relative to the feed's own address (feed.xml is at the
+        # site root), which feed readers resolve (RFC 4287 section 1.2): "/alerts/..." would
+        # be wrong under a sub-path.
+        self_href=absolute_url(FEED, site_url) if site_url else FEED,
+        updated_ns=built_ns,  # when the feed was last built: readers see the build ran
+        alert_url=lambda aid: permanent_url(page_of[aid], site_url) if site_url else page_url(page_of[aid]),
     )
 
 

@@ -132,6 +132,11 @@ def _number(value: int) -> str:
     return f"{int(value):,}"
 
 
+def _plural(count: int, word: str) -> str:
+    """``word`` for one, ``word + "s"`` otherwise: "1 alert", "2 alerts" (our own nouns only)."""
+    return word if int(count) == 1 else word + "s"
+
+
 def build_environment() -> Environment:
     env = Environment(
         loader=PackageLoader("generator.pages"),
@@ -152,6 +157,7 @@ def build_environment() -> Environment:
         short_time=_short_time,
         badge=_badge,
         number=_number,
+        plural=_plural,
         front=escape.front_matter_str,
         pre=escape.pre,
         raw_block=escape.raw_block,
@@ -215,6 +221,8 @@ _K8S_AUDIT_FIELDS = [
     ("Subresource", "ka.target.subresource"),
     ("Namespace", "ka.target.namespace"),
     ("Name", "ka.target.name"),
+    ("Role bound", "ka.req.binding.role"),
+    ("Subjects", "ka.req.binding.subjects"),
     ("Request URI", "ka.uri"),
     ("Decision", "ka.auth.decision"),
     ("Decision reason", "ka.auth.reason"),
@@ -272,7 +280,27 @@ _CONTAINER_FIELDS = [
 
 def _value(fields: Mapping[str, Any], key: str) -> Any:
     value = fields.get(key)
+    if key == "ka.req.binding.subjects" and not is_absent(value):
+        return subjects_text(value)
     return None if is_absent(value) else value
+
+
+def subjects_text(value: Any) -> Any:
+    """RBAC binding subjects as people read them (``User mallory@x, Group dev``); Falco gives
+    them as a JSON list in a string. Anything else is returned as it came."""
+    items = value
+    if isinstance(value, str):
+        try:
+            items = json.loads(value)
+        except ValueError:
+            return value
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        return value
+    parts = []
+    for item in items:
+        name = f"{item.get('kind', '?')} {item.get('name', '?')}"
+        parts.append(f"{name} (namespace {item['namespace']})" if item.get("namespace") else name)
+    return ", ".join(parts) if parts else value
 
 
 def _ancestry(fields: Mapping[str, Any]) -> list[tuple[str, str | None]]:
@@ -312,7 +340,7 @@ def _tag_links(tags: Iterable[str]) -> list[tuple[str, str | None]]:
                 url = f"https://attack.mitre.org/techniques/{m.group(1)}/" + (
                     f"{m.group(2)}/" if m.group(2) else ""
                 )
-        out.append((tag, url))
+        out.append((escape.name_visible(tag), url))  # a control character or look-alike shows
     return out
 
 
@@ -348,6 +376,16 @@ def _summary(alert: FalcoAlert) -> Markup:
     verb, resource = _value(f, "ka.verb"), _value(f, "ka.target.resource")
     if verb is not None and resource is not None:
         parts.append(Markup(": ") + escape.code(verb) + Markup(" on ") + escape.code(resource))
+        target, target_ns = _value(f, "ka.target.name"), _value(f, "ka.target.namespace")
+        if target is not None:
+            parts.append(Markup(" ") + escape.code(target))
+        if target_ns is not None:
+            parts.append(Markup(" in namespace ") + escape.code(target_ns))
+        role, subjects = _value(f, "ka.req.binding.role"), _value(f, "ka.req.binding.subjects")
+        if role is not None:
+            parts.append(Markup(", binding role ") + escape.code(role))
+            if subjects is not None:
+                parts.append(Markup(" to ") + escape.code(subjects))
     event = _value(f, "ct.name")
     if event is not None:
         parts.append(Markup(": API call ") + escape.code(event))
@@ -459,6 +497,53 @@ class PageOptions:
     timezone: ZoneInfo | None = None
 
 
+#: The key facts a ticket needs, by alert source (label, output field); absent ones are left out.
+_SNIPPET_FACTS: dict[str, list[tuple[str, str]]] = {
+    "k8s_audit": [
+        ("User", "ka.user.name"),
+        ("Verb", "ka.verb"),
+        ("Resource", "ka.target.resource"),
+        ("Object", "ka.target.name"),
+        ("Namespace", "ka.target.namespace"),
+        ("Role bound", "ka.req.binding.role"),
+        ("Subjects", "ka.req.binding.subjects"),
+        ("Decision", "ka.auth.decision"),
+    ],
+    "aws_cloudtrail": [
+        ("Actor", "ct.user"),
+        ("Action", "ct.name"),
+        ("Region", "ct.region"),
+        ("Source IP", "ct.srcip"),
+    ],
+    "gcp_auditlog": [
+        ("Actor", "gcp.user"),
+        ("Action", "gcp.methodName"),
+        ("Region", "gcp.location"),
+        ("Source IP", "gcp.callerIP"),
+    ],
+    "okta": [
+        ("Actor", "okta.actor.name"),
+        ("Action", "okta.evt.type"),
+        ("Region", "okta.client.geo.country"),
+        ("Source IP", "okta.client.ip"),
+    ],
+    "github": [("Actor", "github.user"), ("Action", "github.type"), ("Repository", "github.repo")],
+}
+_SYSCALL_FACTS = [("Process", "proc.name"), ("User", "user.name")]
+
+
+def _fact_text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def snippet_url(page: str, site_url: str | None) -> str:
+    """The link a ticket snippet carries: absolute under ``site_url``; without one, the page's
+    site-relative path, which the theme's script (``fa-page.js``) replaces with the page's own
+    absolute address in the browser, so a site served under any host or sub-path copies a link
+    that works when pasted."""
+    return permanent_url(page, site_url) if site_url else page_url(page)
+
+
 def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions) -> tuple[str, str]:
     f = alert.output_fields
     facts = [
@@ -466,18 +551,24 @@ def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions)
         ("Priority", alert.priority.label),
         ("Host", alert.host),
         ("Time (UTC)", alert.time_iso),
+        ("Source", alert.source),
     ]
+    keys = _SNIPPET_FACTS.get(alert.source, _SYSCALL_FACTS)
+    facts += [(label, _fact_text(_value(f, key))) for label, key in keys if _value(f, key) is not None]
     container = _value(f, "container.name") or _value(f, "container.id")
     if container is not None and container != "host":
+        facts.append(("Container", str(container)))
         image = _value(f, "container.image.repository")
-        facts.append(("Container", f"{container} ({image})" if image is not None else str(container)))
+        if image is not None:
+            tag = _value(f, "container.image.tag")
+            facts.append(("Image", f"{image}:{tag}" if tag is not None else str(image)))
     pod, ns = _value(f, "k8s.pod.name"), _value(f, "k8s.ns.name")
     if pod is not None:
         facts.append(("Pod", f"{ns}/{pod}" if ns is not None else str(pod)))
     facts.append(("Alert ID", alert_id))
     command = _value(f, "proc.cmdline")
-    url = permanent_url(page, options.site_url)
-    title = f"[Falco] {alert.rule} ({alert.priority.label}) on {alert.host}"
+    url = snippet_url(page, options.site_url)
+    title = f"Falco: {alert.rule} ({alert.priority.label}) on {alert.host}"
     cmd = None if command is None else str(command)
     return snippets.markdown_snippet(title, url, facts, cmd), snippets.jira_snippet(title, url, facts, cmd)
 
@@ -517,15 +608,29 @@ class Row:
     rule: str
     host: str
     what: str
+    rule_page: str = ""
+    host_page: str = ""
 
 
 def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
-    """Listing rows; ``page`` is the alert's URL relative to ``from_page`` (for raw HTML tables)."""
+    """Listing rows; ``page`` (and the rule and host links) are URLs relative to ``from_page``
+    (for raw HTML tables, which MkDocs does not rewrite)."""
     up = "../" * page_url(from_page).count("/")
     what = df["cmdline"].where(df["cmdline"] != "", df["proc_name"])
     what = what.where(what != "", df["user"]).fillna("")
+    rule_links = {r: up + page_url(rule_page(r)) for r in set(df["rule"])}
+    host_links = {h: up + page_url(host_page(h)) for h in set(df["host"])}
     return [
-        Row(up + page[:-3] + "/", int(t), int(p), rule, host, w if len(w) <= 120 else w[:120])
+        Row(
+            up + page[:-3] + "/",
+            int(t),
+            int(p),
+            rule,
+            escape.name_visible(host),  # look-alike hosts (NBSP, Cyrillic) must not look alike
+            w if len(w) <= 120 else w[:120],
+            rule_links[rule],
+            host_links[host],
+        )
         for page, t, p, rule, host, w in zip(
             df["page"], df["time_ns"], df["priority"], df["rule"], df["host"], what, strict=True
         )

@@ -2,7 +2,9 @@
 
 MkDocs runs in-process through its Python API (``load_config`` + ``build``), which is what
 ``mkdocs build`` itself calls, so we can pass the docs and site folders and add one small
-plugin object without touching the user's ``mkdocs.yml``.
+plugin object without touching the user's ``mkdocs.yml``. Every run puts the package's theme
+overrides (:data:`generator.publish.packaged.THEME_DIR`) on the theme's template path, below the
+user's own ``custom_dir``, so no configuration has to know where the package is installed.
 
 Two limits of one ``mkdocs build`` over a whole archive shape this module:
 
@@ -45,6 +47,7 @@ from mkdocs.plugins import BasePlugin
 from mkdocs.structure.files import Files
 
 from generator.errors import SiteBuildError
+from generator.publish.packaged import THEME_DIR
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +100,40 @@ def mkdocs_site_url(config_file: Path) -> str | None:
         return None
     url = data.get("site_url") if isinstance(data, dict) else None
     return url if isinstance(url, str) and url else None
+
+
+def _read_yaml(config_file: Path) -> dict[str, Any]:
+    try:
+        data = yaml.load(config_file.read_text("utf-8"), Loader=_AnyTagLoader)
+    except (OSError, yaml.YAMLError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+#: Marks a ``site_url`` that ``falco-archive init`` left for the user to fill in.
+SITE_URL_TODO = "TODO(falco-archive): site_url"
+
+
+def site_url_is_todo(config_file: Path) -> bool:
+    """The configuration still has the ``site_url`` placeholder that ``init`` wrote."""
+    try:
+        return SITE_URL_TODO in config_file.read_text("utf-8")
+    except OSError:
+        return False
+
+
+def custom_dir(config_file: Path) -> Path | None:
+    """The user's own theme overrides (``theme.custom_dir``), resolved as MkDocs does."""
+    theme = _read_yaml(config_file).get("theme")
+    folder = theme.get("custom_dir") if isinstance(theme, dict) else None
+    return config_file.parent / folder if isinstance(folder, str) and folder else None
+
+
+def _add_package_theme(cfg: MkDocsConfig) -> None:
+    """Put falco-archive's theme overrides under the user's ``custom_dir`` (if any), above the theme."""
+    dirs = cfg.theme.dirs
+    if str(THEME_DIR) not in dirs:
+        dirs.insert(1 if cfg.theme.custom_dir else 0, str(THEME_DIR))
 
 
 def _nav_pages(nav: Any) -> Iterator[str]:
@@ -168,13 +205,20 @@ def _make_view(docs_dir: Path, view: Path, files: Iterable[str]) -> None:
 def _run_mkdocs(
     config_file: Path, docs_dir: Path, site_dir: Path, strict: bool, site_url: str | None
 ) -> None:
-    overrides: dict[str, Any] = {"docs_dir": str(docs_dir), "site_dir": str(site_dir), "strict": strict}
+    # Absolute: MkDocs resolves relative folders against the configuration file's folder, which
+    # for the packaged default is inside the installed package.
+    overrides: dict[str, Any] = {
+        "docs_dir": str(docs_dir.absolute()),
+        "site_dir": str(site_dir.absolute()),
+        "strict": strict,
+    }
     if site_url is not None:
         overrides["site_url"] = site_url
     build_logger = logging.getLogger("mkdocs.commands.build")
     noise = _DirtyWarningFilter()
     try:
         cfg = load_config(str(config_file), **overrides)
+        _add_package_theme(cfg)
         cfg.plugins["falco-archive-break-hardlinks"] = _BreakHardLinks()
         build_logger.addFilter(noise)
         mkdocs_build(cfg, dirty=True)
@@ -266,6 +310,10 @@ def serve(config_file: Path, docs_dir: Path, dev_addr: str | None = None) -> Non
     from mkdocs.commands.serve import serve as mkdocs_serve
 
     kwargs: dict[str, Any] = {"docs_dir": str(docs_dir)}
+    theme = _read_yaml(config_file).get("theme")
+    if isinstance(theme, dict) and not theme.get("custom_dir"):
+        # MkDocs' server loads the configuration itself: the package theme goes in as custom_dir.
+        kwargs["theme"] = {**theme, "custom_dir": str(THEME_DIR)}
     if dev_addr:
         kwargs["dev_addr"] = dev_addr
     mkdocs_serve(str(config_file), livereload=False, **kwargs)

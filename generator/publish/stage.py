@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator.files import DocsWriter, atomic_write
 from generator.publish import search, swap
 from generator.publish.site import build_site
 from generator.urls import AGGREGATE_TREES, alert_download
@@ -40,8 +41,14 @@ def publish_site(
     searchable: Sequence[str],
     site_url: str | None,
     workers: int,
+    redirects: Mapping[str, str] | None = None,
 ) -> Published:
-    """Build ``pages`` (None: the whole docs folder) into a staged copy, index it, swap it live."""
+    """Build ``pages`` (None: the whole docs folder) into a staged copy, index it, swap it live.
+
+    ``redirects`` (site path -> HTML, :mod:`generator.pages.redirects`) are written into the
+    staged site after MkDocs: old URLs that must keep working.
+    """
+    redirects = redirects or {}
     t = time.perf_counter()
     stage = swap.prepare_staging(site_dir, incremental=incremental)
     try:
@@ -58,7 +65,8 @@ def publish_site(
         shutil.rmtree(stage, ignore_errors=True)  # the live site was never touched
         raise
     if incremental:
-        _remove_orphan_html(stage, docs_dir)
+        _remove_orphan_html(stage, docs_dir, keep=redirects.keys())
+    _write_redirects(stage, redirects)
     for page in removed_pages:
         shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
         (stage / alert_download(page)).unlink(missing_ok=True)
@@ -70,7 +78,21 @@ def publish_site(
     return Published(runs, mkdocs_seconds, search_seconds)
 
 
-def _remove_orphan_html(stage: Path, docs_dir: Path) -> None:
+def _write_redirects(stage: Path, redirects: Mapping[str, str]) -> None:
+    """Write the redirect pages whose bytes changed (new inodes: the stage shares the live site's)."""
+    guard = DocsWriter(stage)
+    for rel, text in redirects.items():
+        path = guard.resolve(rel)
+        data = text.encode("utf-8")
+        try:
+            if path.read_bytes() == data:
+                continue
+        except (FileNotFoundError, NotADirectoryError):
+            pass
+        atomic_write(path, data)
+
+
+def _remove_orphan_html(stage: Path, docs_dir: Path, keep: Collection[str] = ()) -> None:
     """Aggregate HTML whose Markdown is gone (a dirty MkDocs build never deletes pages).
 
     Checked against the docs folder rather than this run's deletions, so pages removed by an
@@ -82,6 +104,8 @@ def _remove_orphan_html(stage: Path, docs_dir: Path) -> None:
             continue
         for html_file in sorted(root.rglob("index.html"), reverse=True):
             rel = html_file.parent.relative_to(stage).as_posix()
+            if f"{rel}/index.html" in keep:
+                continue
             if not (docs_dir / rel / "index.md").exists() and not (docs_dir / f"{rel}.md").exists():
                 html_file.unlink()
                 with contextlib.suppress(OSError):

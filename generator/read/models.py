@@ -9,6 +9,7 @@ and rejects what cannot be an alert, with a message in plain words.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 from datetime import UTC, datetime
@@ -82,7 +83,10 @@ def parse_time_ns(value: str) -> int:
     if zone not in ("Z", "z"):
         sign = -1 if zone[0] == "-" else 1
         digits = zone[1:].replace(":", "")
-        offset = sign * (int(digits[:2]) * 3600 + int(digits[2:]) * 60)
+        hours, minutes = int(digits[:2]), int(digits[2:])
+        if hours > 23 or minutes > 59:  # RFC 3339: time-numoffset is a valid hour and minute
+            raise ValueError(f"time {value!r} has an impossible UTC offset {zone}")
+        offset = sign * (hours * 3600 + minutes * 60)
     seconds = int(base.timestamp()) - offset
     ns = seconds * 1_000_000_000 + int((frac or "").ljust(9, "0") or 0)
     if not _MIN_NS <= ns <= _MAX_NS:
@@ -191,16 +195,27 @@ def canonical_json(obj: Any) -> str:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def alert_id(raw: dict[str, Any]) -> str:
+def alert_id(raw: dict[str, Any], key: bytes | None = None) -> str:
     """The permanent ID: falcosidekick's ``uuid`` when it is a real UUID, else a content hash.
 
     A non-UUID ``uuid`` is hashed too, so whatever it holds can never shape a path or a URL.
-    The hash covers the alert as read, before redaction, so changing redaction rules never
-    moves a published alert.
+    The hash covers the alert as read, before redaction, so a published alert stays where it is.
+
+    ``key`` is given for an alert that redaction changed: a plain hash of what was read would
+    let anyone holding the published (redacted) JSON test guesses of the secret offline, so
+    such an alert's ID is an HMAC-SHA256 under the site's secret key instead
+    (:meth:`generator.archive.state.State.id_key`). Alerts redaction did not change keep the
+    plain hash, which reveals nothing the published JSON does not already show.
     """
     uuid = raw.get("uuid")
     if isinstance(uuid, str) and UUID.fullmatch(uuid):
         return uuid.lower()
     if isinstance(uuid, str) and uuid:
-        return "u" + hashlib.sha256(uuid.encode("utf-8", "surrogatepass")).hexdigest()[:16]
-    return hashlib.sha256(canonical_json(raw).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+        return "u" + _digest(uuid.encode("utf-8", "surrogatepass"), key)
+    return _digest(canonical_json(raw).encode("utf-8", "surrogatepass"), key)
+
+
+def _digest(data: bytes, key: bytes | None) -> str:
+    if key is None:
+        return hashlib.sha256(data).hexdigest()[:16]
+    return hmac.new(key, b"falco-archive alert id\0" + data, hashlib.sha256).hexdigest()[:16]

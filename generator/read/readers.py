@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import re
+import stat
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from generator.patterns import LONE_SURROGATE
+from generator.read.limits import DEFAULT_LIMITS, InputLimits
 
 log = logging.getLogger(__name__)
 
@@ -36,20 +38,29 @@ _CHUNK = 1 << 20
 
 @dataclass(frozen=True, slots=True)
 class Record:
-    """A JSON object read from ``path`` starting at ``line`` (1-based)."""
+    """A JSON object read from ``path`` starting at ``line`` (1-based).
+
+    ``cut``: how many of its strings were longer than ``max_field_chars`` and were cut.
+    """
 
     path: str
     line: int
     obj: dict[str, Any]
+    cut: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """A record (or the rest of a file) that could not be read, and why."""
+    """A record (or the rest of a file) that could not be read, and why.
+
+    ``limit``: a cap of :class:`~generator.read.limits.InputLimits` cut the input here; such
+    problems are listed in the report even past the quarantine list's own cap.
+    """
 
     path: str
     line: int
     reason: str
+    limit: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,26 +154,79 @@ def _surrogate_reason(text: str) -> str:
     return f"invalid Unicode: a string holds the lone surrogate \\u{ord(found.group()):04x}"
 
 
-def _record(path: str, line: int, value: dict[str, Any], escapes: bool) -> Record | Problem:
+def _record(path: str, line: int, value: dict[str, Any], escapes: bool, cap: int | None) -> Record | Problem:
     reason = _defect(value, check_surrogates=escapes)
     if reason is not None:
         return Problem(path, line, reason)
+    if cap is not None:
+        value, cut = _cut_long_strings(value, cap)
+        return Record(path, line, value, cut)
     return Record(path, line, value)
 
 
-def _as_records(path: str, line: int, value: Any, escapes: bool) -> Iterator[Record | Problem]:
+#: Appended to a string cut at ``max_field_chars`` (the page, the JSON download and the
+#: catalog all hold the cut value: nothing downstream can be inflated by one field).
+CUT_MARKER = "… [cut by falco-archive: {length:,} characters]"
+
+
+def _cut(text: str, cap: int) -> str:
+    return text[:cap] + CUT_MARKER.format(length=len(text))
+
+
+def _cut_long_strings(value: dict[str, Any], cap: int) -> tuple[dict[str, Any], int]:
+    """A copy of ``value`` with every string (key or value) over ``cap`` characters cut."""
+    cut = 0
+
+    def walk(item: Any) -> Any:
+        nonlocal cut
+        if isinstance(item, str):
+            if len(item) > cap:
+                cut += 1
+                return _cut(item, cap)
+            return item
+        if isinstance(item, dict):
+            out = {}
+            for key, sub in item.items():
+                if len(key) > cap:
+                    cut += 1
+                    key = _cut(key, cap)
+                out[key] = walk(sub)
+            return out
+        if isinstance(item, list):
+            return [walk(sub) for sub in item]
+        return item
+
+    return walk(value), cut
+
+
+def _as_records(
+    path: str, line: int, value: Any, escapes: bool, limits: InputLimits, text_chars: int
+) -> Iterator[Record | Problem]:
     """A top-level JSON value: an object, or an array of objects (sqlite-utils accepts both).
 
     ``escapes``: the JSON text held a surrogate escape, so strings must be checked for them.
+    ``text_chars``: the length of the JSON text; only text longer than ``max_field_chars`` can
+    hold a string that must be cut, so shorter records skip that walk. An array yields at most
+    ``max_items_per_line`` records; the rest becomes one problem saying how many were not read.
     """
+    cap = limits.max_field_chars if text_chars > limits.max_field_chars else None
     if isinstance(value, dict):
-        yield _record(path, line, value, escapes)
+        yield _record(path, line, value, escapes, cap)
     elif isinstance(value, list):
-        for index, item in enumerate(value):
+        most = limits.max_items_per_line
+        for index, item in enumerate(value[:most]):
             if isinstance(item, dict):
-                yield _record(path, line, item, escapes)
+                yield _record(path, line, item, escapes, cap)
             else:
                 yield Problem(path, line, f"array item {index} is {_json_type(item)}, not an alert object")
+        if len(value) > most:
+            yield Problem(
+                path,
+                line,
+                f"array of {len(value):,} items: only the first {most:,} were read "
+                f"(limits.max_items_per_line); the other {len(value) - most:,} were not",
+                limit=True,
+            )
     else:
         yield Problem(path, line, f"JSON {_json_type(value)} where an alert object was expected")
 
@@ -173,40 +237,99 @@ def _json_type(value: Any) -> str:
     )
 
 
+class NotRegularFileError(OSError):
+    """The path is no longer a regular file (swapped for a FIFO, a device, a folder)."""
+
+
+def open_regular(path: Path) -> IO[bytes]:
+    """Open ``path`` for reading only if it is a regular file, checked on the open descriptor.
+
+    ``O_NONBLOCK`` keeps a FIFO from blocking the open itself; ``fstat`` on the descriptor (not
+    the name) closes the window between :func:`discover`'s check and the read, in which the file
+    could be replaced by a FIFO or a device such as ``/dev/zero`` that would hang the build.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFileError(21, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+class _OwningGzipFile(gzip.GzipFile):
+    """A GzipFile that closes the file object it was given (``gzip.GzipFile`` does not)."""
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
 def _open_binary(path: Path) -> IO[bytes]:
+    raw = open_regular(path)
     if path.name.endswith(".gz"):
-        return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile is a binary IO
-    return path.open("rb")
+        return _OwningGzipFile(raw)  # type: ignore[return-value]  # a GzipFile is a binary IO
+    return raw
 
 
 _READ_ERRORS = (OSError, EOFError, zlib.error, gzip.BadGzipFile)
 
 
-def read_lines(path: Path, display: str) -> Iterator[ReadEvent]:
+def read_lines(path: Path, display: str, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[ReadEvent]:
     """One alert per line (JSON Lines, Falco's stdout/file output, ``.log``/``.txt``).
 
     A line that starts like JSON (``{`` or ``[``) is a record and is reported if broken; any
-    other line is a banner or summary and is counted as skipped.
+    other line is a banner or summary and is counted as skipped. A file that decompresses to
+    more than its expansion budget (a gzip bomb) is read up to the budget and the rest is
+    reported, not read.
     """
     line_no = 0
+    expanded = 0
     try:
+        budget = limits.expansion_budget(path.stat().st_size)
         with _open_binary(path) as fh:
             while True:
                 raw = fh.readline(MAX_RECORD_BYTES + 1)
                 if not raw:
                     break
                 line_no += 1
+                expanded += len(raw)
+                if expanded > budget:
+                    yield _over_budget(display, line_no, budget)
+                    return
                 if len(raw) > MAX_RECORD_BYTES and not raw.endswith(b"\n"):
                     yield Problem(display, line_no, f"line longer than {MAX_RECORD_BYTES} bytes")
                     while raw and not raw.endswith(b"\n"):
                         raw = fh.readline(_CHUNK)
+                        expanded += len(raw)
+                        if expanded > budget:
+                            yield _over_budget(display, line_no, budget)
+                            return
                     continue
-                yield from _line_event(display, line_no, raw)
+                yield from _line_event(display, line_no, raw, limits)
     except _READ_ERRORS as exc:
         yield Problem(display, line_no + 1, f"cannot read further: {_describe_os_error(exc)}")
 
 
-def _line_event(display: str, line_no: int, raw: bytes) -> Iterator[ReadEvent]:
+def _over_budget(display: str, line: int, budget: int) -> Problem:
+    return Problem(
+        display,
+        line,
+        f"the file expands to more than {budget:,} bytes (limits.max_expansion_ratio times its "
+        "size on disk: a decompression bomb?); the rest of it was not read",
+        limit=True,
+    )
+
+
+def _line_event(display: str, line_no: int, raw: bytes, limits: InputLimits) -> Iterator[ReadEvent]:
     if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     stripped = raw.strip()
@@ -228,21 +351,27 @@ def _line_event(display: str, line_no: int, raw: bytes) -> Iterator[ReadEvent]:
     if text[end:].strip():
         yield Problem(display, line_no, f"unexpected text after the JSON value at column {end + 1}")
         return
-    yield from _as_records(display, line_no, value, _SURROGATE_ESCAPE.search(text) is not None)
+    yield from _as_records(
+        display, line_no, value, _SURROGATE_ESCAPE.search(text) is not None, limits, len(text)
+    )
 
 
-def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
+def read_document(path: Path, display: str, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[ReadEvent]:
     """A ``.json`` file: one object, an array of objects, or objects back to back.
 
     Decoded incrementally from 1 MiB chunks so a large file never sits in memory whole. After a
-    broken record the reader resynchronises on the next line that starts an object.
+    broken record the reader resynchronises on the next line that starts an object. A top-level
+    array yields at most ``max_items_per_line`` records and the whole file at most its expansion
+    budget of decompressed bytes; what is past a limit is reported, not read.
     """
     decoder = _IncrementalText(path)
     buf = ""
     pos = 0
     line = 1
     in_array = False
+    items = 0
     try:
+        budget = limits.expansion_budget(path.stat().st_size)
         buf = decoder.read()
         if buf.startswith("\ufeff"):
             buf = buf[1:]
@@ -256,9 +385,25 @@ def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
                 buf, pos = buf[pos:] + more, 0
                 continue
             ch = buf[pos]
+            if decoder.expanded > budget:
+                yield _over_budget(display, line + buf.count("\n", 0, pos), budget)
+                decoder.close()
+                return
             if ch == "[" and not in_array:
-                in_array, pos = True, pos + 1
+                in_array, pos, items = True, pos + 1, 0
                 continue
+            if in_array:
+                items += 1
+                if items > limits.max_items_per_line:
+                    yield Problem(
+                        display,
+                        line + buf.count("\n", 0, pos),
+                        f"array of more than {limits.max_items_per_line:,} items: the rest of the "
+                        "file was not read (limits.max_items_per_line)",
+                        limit=True,
+                    )
+                    decoder.close()
+                    return
             if in_array and ch in ",]":
                 in_array = ch == ","
                 pos += 1
@@ -287,7 +432,7 @@ def read_document(path: Path, display: str) -> Iterator[ReadEvent]:
                 buf, pos, in_array = buf[nxt:], 0, in_array
                 continue
             escapes = _SURROGATE_ESCAPE.search(buf, pos, end) is not None
-            yield from _as_records(display, start_line, value, escapes)
+            yield from _as_records(display, start_line, value, escapes, limits, end - pos)
             # Keep the buffer small: drop what was consumed.
             line += buf.count("\n", 0, end)
             buf, pos = buf[end:], 0
@@ -345,16 +490,22 @@ class _IncrementalText:
         self._fh = _open_binary(path)
         self._decoder = codecs.getincrementaldecoder("utf-8")("strict")
         self.eof = False
+        #: Decompressed bytes read so far (checked against the file's expansion budget).
+        self.expanded = 0
 
     def read(self) -> str:
         if self.eof:
             return ""
         data = self._fh.read(_CHUNK)
+        self.expanded += len(data)
         if not data:
-            self.eof = True
-            self._fh.close()
+            self.close()
             return self._decoder.decode(b"", final=True)
         return self._decoder.decode(data)
+
+    def close(self) -> None:
+        self.eof = True
+        self._fh.close()
 
 
 def _describe_os_error(exc: BaseException) -> str:
@@ -367,7 +518,7 @@ def _describe_os_error(exc: BaseException) -> str:
     return str(exc) or type(exc).__name__
 
 
-Reader = Callable[[Path, str], Iterator[ReadEvent]]
+Reader = Callable[[Path, str, InputLimits], Iterator[ReadEvent]]
 
 #: File extension (without ``.gz``) -> reader.
 READERS: dict[str, Reader] = {
@@ -399,13 +550,17 @@ class InputFile:
 def discover(root: Path) -> tuple[list[InputFile], list[Problem]]:
     """Every readable alert file under ``root``, sorted; and what was passed over, with why.
 
-    Symlinks are followed, but a directory already visited (a symlink loop) is not entered
-    twice. Files with an unknown extension are reported once per extension, not read.
+    Only regular files are read, and only inside ``root``: a FIFO or a device (``/dev/zero``)
+    would hang the build and a symlink to ``/etc/shadow`` would publish a host file, so both
+    are passed over with the reason, before anything opens or hashes them. Symlinks that stay
+    inside the folder are followed, but a directory already visited (a symlink loop) is not
+    entered twice. Files with an unknown extension are reported once per extension, not read.
     """
     files: list[InputFile] = []
     passed_over: list[Problem] = []
     seen_dirs: set[tuple[int, int]] = set()
     unknown_ext: set[str] = set()
+    real_root = os.path.realpath(root)
 
     def onerror(exc: OSError) -> None:
         passed_over.append(
@@ -424,12 +579,25 @@ def discover(root: Path) -> tuple[list[InputFile], list[Problem]]:
             dirnames[:] = []
             continue
         seen_dirs.add((st.st_dev, st.st_ino))
+        if not _inside(real_root, dirpath):
+            passed_over.append(
+                Problem(
+                    _rel(root, Path(dirpath)), 0, "symlink to a folder outside the alerts folder, not read"
+                )
+            )
+            dirnames[:] = []
+            continue
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in sorted(filenames):
             if name.startswith("."):
                 continue
             path = Path(dirpath, name)
             display = _rel(root, path)
+            why_not = _not_regular_inside(real_root, path)
+            if why_not is not None:
+                log.warning("Not reading %s: %s", display, why_not)
+                passed_over.append(Problem(display, 0, why_not))
+                continue
             if reader_for(path) is None:
                 ext = "".join(path.suffixes[-2:]) or "(none)"
                 if ext not in unknown_ext:
@@ -445,6 +613,36 @@ def discover(root: Path) -> tuple[list[InputFile], list[Problem]]:
             files.append(InputFile(path, display, fst.st_size, fst.st_mtime_ns))
     files.sort(key=lambda f: f.display)
     return files, passed_over
+
+
+def _inside(real_root: str, path: str | Path) -> bool:
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
+
+
+def _not_regular_inside(real_root: str, path: Path) -> str | None:
+    """Why ``path`` must not be read (a symlink out of the folder, not a regular file), or None.
+
+    Uses ``stat`` only: nothing is opened, so a FIFO cannot block and a device cannot stream.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        return f"cannot read file: {exc.strerror or exc}"
+    if stat.S_ISREG(mode):
+        if path.is_symlink() and not _inside(real_root, path):
+            return "symlink leading outside the alerts folder, not read"
+        return None
+    kind = (
+        "a FIFO"
+        if stat.S_ISFIFO(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "not a regular file"
+    )
+    return f"{kind}, not a regular file: not read"
 
 
 def _rel(root: Path, path: Path) -> str:
@@ -472,7 +670,7 @@ def _looks_binary(path: Path) -> bool:
     return b"\x00" in head and head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] not in (b"{", b"[")
 
 
-def read_file(file: InputFile) -> Iterator[ReadEvent]:
+def read_file(file: InputFile, limits: InputLimits = DEFAULT_LIMITS) -> Iterator[ReadEvent]:
     """Stream every record of one input file; unreadable, binary and empty files become one
     Problem at line 0 (a file passed over, not a quarantined record)."""
     reader = reader_for(file.path)
@@ -480,11 +678,12 @@ def read_file(file: InputFile) -> Iterator[ReadEvent]:
     try:
         if not os.access(file.path, os.R_OK):
             raise PermissionError(13, "Permission denied")
+        open_regular(file.path).close()  # swapped for a FIFO or device since discover()?
         if _looks_binary(file.path):
             yield Problem(file.display, 0, "binary file (NUL bytes, not JSON text), not read")
             return
         empty = True
-        for event in reader(file.path, file.display):
+        for event in reader(file.path, file.display, limits):
             empty = False
             yield event
         if empty:

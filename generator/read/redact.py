@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 
 #: Bumped whenever the redaction *algorithm* changes in a way that changes output for the same
 #: rules, so that :meth:`Redactor.fingerprint` forces a full rebuild after an upgrade.
-_ALGORITHM_VERSION = 1
+_ALGORITHM_VERSION = 2
 
 #: Text of a default replacement marker, e.g. ``[REDACTED:jwt]``. Matches that fall entirely
 #: inside such a marker are never replaced again, which keeps redaction idempotent even for user
@@ -167,6 +167,8 @@ class RedactionConfig(BaseModel):
 
     enabled: bool = True
     builtin: bool = True
+    #: Also redact the whole value of a field whose *name* names a secret (see :func:`names_secret`).
+    keys: bool = True
     disable: list[str] = Field(default_factory=list)
     rules: list[RedactionRule] = Field(default_factory=list)
 
@@ -193,6 +195,60 @@ class RedactionConfig(BaseModel):
                 raise ValueError(f"redaction rule name {_UNSTABLE!r} is reserved")
             seen.add(rule.name)
         return self
+
+
+# --------------------------------------------------------------------------------------------
+# Redaction by key: a value is a secret because of the name it is stored under
+# --------------------------------------------------------------------------------------------
+
+#: Marker name for values redacted because of their field name.
+SECRET_KEY_RULE = "secret-key"
+#: Substrings that make a field name a secret's name, wherever they appear in it
+#: (``DB_PASSWORD``, ``aws_secret_access_key``, ``x-api-key``, ``accessToken``).
+_SECRET_NAME_PARTS = (
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+    "privatekey",
+    "accountkey",
+    "accesskey",
+    "sessionid",
+    "credential",
+    "cookie",
+)
+#: Whole words (between separators) that name a secret but are too short to find as substrings
+#: (``DB_PASS`` yes, ``compass`` no).
+_SECRET_NAME_WORDS = frozenset({"pass", "pwd", "pw", "session", "sessid", "auth", "sig"})
+_KEY_ARGUMENT = re.compile(r"\[([^\]]*)\]\s*$")
+_NAME_WORD = re.compile(r"[a-z0-9]+")
+#: ``accesskey`` is a secret but ``access_key_id`` (AWS's public half) is not.
+_NOT_SECRET_NAMES = re.compile(
+    r"access[_\-.]?key[_\-.]?id|key[_\-.]?id$|token[_\-.]?(?:file|path|type|ttl|expir\w*)$"
+)
+
+
+def names_secret(key: str) -> bool:
+    """Does this field name say its value is a secret?
+
+    Falco puts the interesting part of a field name in brackets (``proc.env[DB_PASSWORD]``,
+    ``ka.uri.param[password]``); otherwise the name's last dotted part counts
+    (``k8s.pod.labels.password`` yes, ``password.policy.min_length``... also yes: a false
+    positive only hides a value). CamelCase is split (``dbPassword``).
+    """
+    argument = _KEY_ARGUMENT.search(key)
+    name = argument.group(1) if argument else key.rsplit(".", 1)[-1]
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    if name in ("pwd", "oldpwd") or _NOT_SECRET_NAMES.search(name):  # PWD: the working folder
+        return False
+    if name in ("authorization", "proxy-authorization", "proxy_authorization"):
+        return True  # not as a part: ``gcp.authorizationInfo`` is an audit record, not a secret
+    squashed = "".join(_NAME_WORD.findall(name))
+    if any(part in squashed for part in _SECRET_NAME_PARTS):
+        return True
+    return any(word in _SECRET_NAME_WORDS for word in _NAME_WORD.findall(name))
 
 
 # --------------------------------------------------------------------------------------------
@@ -231,6 +287,8 @@ _ASSIGNED_VALUE = (
 )
 # Value of a command line flag: a quoted argument or a bare word not starting with '-'.
 _FLAG_VALUE = _NOT_MARKER + r"""("[^"\n]+"|'[^'\n]+'|[^\s"'\-][^\s"']*)"""
+# The same for case-sensitive rules, which see the original text (markers are upper case).
+_FLAG_VALUE_CS = r"(?!\[REDACTED[:\]])" + _FLAG_VALUE.removeprefix(_NOT_MARKER)
 
 
 class _Builtin:
@@ -278,7 +336,7 @@ def _is_basic_credentials(value: str) -> bool:
     return ":" in decoded and decoded.isprintable()
 
 
-_KEYWORD_FLAG = r"(?:password|passwd|passphrase|secret|token|api-?key)"
+_KEYWORD_FLAG = r"(?:password|passwd|passphrase|pass|secret|token|api-?key)"
 
 #: Built-ins in the order they run: specific token formats first (so the build report names
 #: the kind of secret), generic ``key=value`` rules last.
@@ -336,6 +394,20 @@ _BUILTINS: tuple[_Builtin, ...] = (
         r"eyJ(?<![A-Za-z0-9_]eyJ)[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]{4,}\.[A-Za-z0-9_\-]*",
         icase=False,
         triggers=(("yj",),),
+    ),
+    # HashiCorp Vault service, batch and recovery tokens (hvs., hvb., hvr.).
+    _Builtin(
+        "vault-token",
+        r"hv(?<![A-Za-z0-9_]hv)[sbr]\.[A-Za-z0-9_\-]{20,}",
+        icase=False,
+        triggers=(("hvs.", "hvb.", "hvr."),),
+    ),
+    # Stripe secret and restricted keys (the publishable pk_ keys are public by design).
+    _Builtin(
+        "stripe-key",
+        r"(?:sk|rk)(?<![A-Za-z0-9_]sk)(?<![A-Za-z0-9_]rk)_(?:live|test)_[A-Za-z0-9]{16,}",
+        icase=False,
+        triggers=(("k_live_", "k_test_"),),
     ),
     # scheme://user:password@host keeps scheme, user and host. The password may contain '@'
     # (the last '@' before the host wins) but not '/', which keeps https://host:8443/ intact.
@@ -401,6 +473,7 @@ _BUILTINS: tuple[_Builtin, ...] = (
             f"(?<={tool}[ \\t]login)"
             for tool in ("docker", "podman", "nerdctl", "buildah", "skopeo", "oras", "registry")
         )
+        + r"|(?<=az[ \t]login)(?<![a-z0-9_\-]az[ \t]login)"
         + r")\b[^\n|;&]{0,300}?[ \t]-p(?:[ \t]+|=)?)"
         + _FLAG_VALUE,
         icase=True,
@@ -413,6 +486,97 @@ _BUILTINS: tuple[_Builtin, ...] = (
         r"(sshpass\b[^\n|;&]{0,300}?[ \t]-p(?:[ \t]+|=)?)" + _FLAG_VALUE,
         icase=True,
         triggers=(("hpass",), ("-p",)),
+        group=2,
+    ),
+    # `curl -u user:password` / `--user user:password` (also `-uuser:pw`): the user stays.
+    _Builtin(
+        "curl-user-password",
+        r"""(curl\b[^\n|;&]{0,300}?[ \t](?:-u|--user)(?:[ \t]+|=)?["']?[^\s:"']{1,256}:)"""
+        + _NOT_MARKER
+        + r"""([^\s"']+)""",
+        icase=True,
+        triggers=(("curl",), ("-u",)),
+        group=2,
+    ),
+    # `redis-cli -a <password>` (the only tool where -a is unambiguous).
+    _Builtin(
+        "redis-cli-password",
+        r"(redis-cli\b[^\n|;&]{0,300}?[ \t]-a(?:[ \t]+|=)?)" + _FLAG_VALUE,
+        icase=True,
+        triggers=(("redis-cli",), ("-a",)),
+        group=2,
+    ),
+    # `sqlcmd -P <password>` (also bcp). Case-sensitive: their `-p` is something else.
+    _Builtin(
+        "sqlcmd-password",
+        r"((?:sqlcmd|bcp)\b[^\n|;&]{0,300}?[ \t]-P[ \t]*)" + _FLAG_VALUE_CS,
+        icase=False,
+        triggers=(("qlcmd", "bcp"), ("-p",)),
+        group=2,
+    ),
+    # `ldapsearch -w <password>` (and the other OpenLDAP tools). Case-sensitive: -W prompts.
+    _Builtin(
+        "ldap-password",
+        r"(ldap[a-z]{2,10}\b[^\n|;&]{0,300}?[ \t]-w[ \t]*)" + _FLAG_VALUE_CS,
+        icase=False,
+        triggers=(("ldap",), ("-w",)),
+        group=2,
+    ),
+    # Samba's `-U user%password` (smbclient, rpcclient, net, smbmap...): the user stays.
+    _Builtin(
+        "samba-user-password",
+        r"""(-(?<![\w\-]-)(?:u|-user(?:name)?)(?:[ \t]+|=)?["']?[a-z0-9_.\\@$\-]{1,256}%)"""
+        + _NOT_MARKER
+        + r"""([^\s"']+)""",
+        icase=True,
+        triggers=(("%",), ("-u",)),
+        group=2,
+    ),
+    # `xfreerdp /p:<password>` (wfreerdp, sdl-freerdp, /password: too).
+    _Builtin(
+        "rdp-password",
+        r"""(/(?<=[ \t]/)(?:p|password):)""" + _NOT_MARKER + r"""("[^"\n]+"|'[^'\n]+'|[^\s"']+)""",
+        icase=True,
+        triggers=(("/p:", "/password:"),),
+        group=2,
+    ),
+    # URL-encoded `password%3D<value>` (a form body or query string inside another URL).
+    _Builtin(
+        "urlencoded-password",
+        r"""((?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_\-]?key)%3d)"""
+        + _NOT_MARKER
+        + r"""((?:(?!%26)[^\s&"'\\])+)""",
+        icase=True,
+        triggers=(("%3d",),),
+        group=2,
+    ),
+    # `Cookie:` / `Set-Cookie:` headers: every cookie is a potential session. The first cookie's
+    # name stays; everything after it (its value, later cookies) goes.
+    _Builtin(
+        "cookie-header",
+        r"""(cookie(?<![a-z0-9_]cookie)"""
+        + _SEP
+        + r"""[^=;\s"'\\]{1,128}=)"""
+        + _NOT_MARKER
+        + r"""([^\s"'\\][^\n"'\\]*)""",
+        icase=True,
+        triggers=(("kie",), ("cookie",), (":", "=")),  # "k" already starts a trigger: cheaper
+        group=2,
+    ),
+    # `session=<id>`, `sessionid=`, `PHPSESSID=`, `JSESSIONID=` (cookies quoted without a header).
+    _Builtin(
+        "session-assignment",
+        r"((?:php|j)?sess(?:ion)?(?:[_\-]?(?:id|token|key))?=)" + _ASSIGNED_VALUE,
+        icase=True,
+        triggers=(("sess",), ("=",)),
+        group=2,
+    ),
+    # Azure storage/service-bus connection strings: `AccountKey=...;`, `SharedAccessKey=...`.
+    _Builtin(
+        "azure-account-key",
+        r"""((?:account|sharedaccess)key""" + _SEP + ")" + _NOT_MARKER + r"""([^\s;"'\\]+)""",
+        icase=True,
+        triggers=(("ountkey", "accesskey"),),
         group=2,
     ),
     # --password value, --password=value, --db-password x, --token x, --api-key x ...
@@ -433,6 +597,15 @@ _BUILTINS: tuple[_Builtin, ...] = (
         r"(pass(?:word|wd|phrase)" + _SEP + ")" + _ASSIGNED_VALUE,
         icase=True,
         triggers=(("word", "wd", "hrase"), ("=", ":")),
+        group=2,
+    ),
+    # `DB_PASS=x` (docker run -e, kubectl --from-literal), openssl's `-pass pass:x`; not
+    # `bypass=` or `compass:` (a letter or digit before "pass").
+    _Builtin(
+        "pass-assignment",
+        r"(pass(?<![a-z0-9]pass)" + _SEP + ")" + _ASSIGNED_VALUE,
+        icase=True,
+        triggers=(("pass",), ("=", ":")),
         group=2,
     ),
     _Builtin(
@@ -630,6 +803,9 @@ class Redactor:
         self._check_replacements()
         self._cache: dict[str, Any] = {}
         self._counts: Counter[str] = Counter()
+        self._by_key = self._enabled and self._config.keys
+        #: Field name -> names_secret(name): field names repeat in every alert.
+        self._secret_names: dict[str, bool] = {}
 
     def _check_replacements(self) -> None:
         """Refuse a custom replacement that some rule would redact again (no fixed point)."""
@@ -680,6 +856,7 @@ class Redactor:
         payload: dict[str, Any] = {"algorithm": _ALGORITHM_VERSION, "enabled": self._enabled}
         if self._enabled:
             payload["builtin"] = self._config.builtin
+            payload["keys"] = self._config.keys
             payload["disable"] = sorted(self._config.disable)
             payload["rules"] = [
                 {
@@ -757,6 +934,8 @@ class Redactor:
         out: dict[Any, Any] = {}
         text = self.redact_text if self._enabled else _identity
         cache_get = self._cache.get
+        by_key = self._by_key
+        secret_name = self._secret_names.get
         for raw_key, item in data.items():
             # Keys are redacted too: a secret can be a field name (``ka.uri.param[<token>]``).
             key = raw_key
@@ -764,6 +943,11 @@ class Redactor:
                 key = text(raw_key)
                 while key != raw_key and key in out:  # two keys redacted alike: keep both values
                     key += " (again)"
+            if by_key and type(raw_key) is str:
+                flag = secret_name(raw_key)  # inlined cache hit: field names repeat endlessly
+                if flag or (flag is None and self._is_secret_name(raw_key)):
+                    out[key] = self._blank(item)
+                    continue
             kind = type(item)
             if kind is str:
                 out[key] = item if cache_get(item) is _CLEAN else text(item)
@@ -772,6 +956,31 @@ class Redactor:
             else:
                 out[key] = self._walk(item)
         return out
+
+    def _is_secret_name(self, key: str) -> bool:
+        known = self._secret_names.get(key)
+        if known is None:
+            if len(self._secret_names) >= _CACHE_MAX_ENTRIES:
+                self._secret_names.clear()
+            known = self._secret_names[key] = names_secret(key)
+        return known
+
+    def _blank(self, value: Any) -> Any:
+        """The value of a secret-named field: every string and number in it replaced.
+
+        Absent values (``null``, ``""``, ``<NA>``) and booleans say nothing and stay, so the page
+        still shows whether the secret was set.
+        """
+        if value is None or isinstance(value, bool) or value in ("", "<NA>"):
+            return value
+        if isinstance(value, Mapping):
+            return {k: self._blank(v) for k, v in self._walk_dict(value).items()}
+        if isinstance(value, list | tuple | set | frozenset):
+            return [self._blank(v) for v in value]
+        if isinstance(value, str) and _MARKER_RE.fullmatch(value):
+            return value  # already redacted (keeps redaction idempotent)
+        self._counts[SECRET_KEY_RULE] += 1
+        return _default_replacement(SECRET_KEY_RULE)
 
     def _walk_list(self, items: Iterable[Any]) -> list[Any]:
         out: list[Any] = []
