@@ -141,6 +141,7 @@ def _no_network() -> list[str]:
 
 
 NO_NETWORK = _no_network()
+READER_VALUE = re.compile(r"\$\{([A-Z_][A-Z0-9_]*):\?")
 TIMEOUT = 8  # seconds per command; a timeout is recorded, not a failure (find / can be slow)
 # Hostile values: options, substitutions and quotes. `touch PWNED` runs in the sandbox's cwd if
 # any of them is ever interpreted by the shell instead of passed as one argument.
@@ -339,10 +340,13 @@ class Sandbox:
         shell = [BUSYBOX or "busybox", "sh", "-c"] if busybox else ["bash", "-c"]
         path = self.busybox_path if busybox else self.gnu_path
         argv = [*NO_NETWORK, "--", "timeout", "-k", "2", str(TIMEOUT), *shell, command]
+        # `${NAME:?why}` is a value the reader takes from an earlier step's output (a binding or
+        # key ID): give it one, so the rest of the command is run and checked too.
+        reader_values = dict.fromkeys(READER_VALUE.findall(command), "reader-value")
         return subprocess.run(
             argv,
             cwd=self.root / "cwd",
-            env=self.env(path),
+            env={**self.env(path), **reader_values},
             capture_output=True,
             text=True,
             errors="replace",
@@ -657,6 +661,7 @@ def test_the_harness_detects_usage_errors(sandbox: Sandbox) -> None:
     assert usage_error(sandbox.run("jq '.a |' /dev/null", busybox=False))
     assert usage_error(sandbox.run("sha256sun -- /etc/hostname", busybox=False))
     assert usage_error(sandbox.run("stat -- /no/such/file", busybox=False)) is None
+    assert sandbox.run('test "${BINDING:?set BINDING}" = reader-value', busybox=True).returncode == 0
     assert usage_error(sandbox.run("ls -l -- /no/such/file", busybox=True)) is None
     assert stub_problems(["docker", "inspekt", "abc"])
     assert stub_problems(["kubectl", "-n", "x", "gte", "pod"])
@@ -664,3 +669,65 @@ def test_the_harness_detects_usage_errors(sandbox: Sandbox) -> None:
         "ls",
         ["--time-style"],
     )
+
+
+# One alert per upstream rule file (stable, incubating, sandbox, plugins): real samples where the
+# samples have one, a synthetic alert for the incubating file (no sample is from it).
+PAGE_ALERTS = {
+    "falco_rules.yaml": ("sample", "inno-devops-labs_F25-DevSecOps-Intro__16.json"),
+    "falco-incubating_rules.yaml": ("synthetic", "Read ssh information"),
+    "falco-sandbox_rules.yaml": ("sample", "falcosecurity_falcosidekick__01.json"),
+    "k8s_audit_rules.yaml": ("sample", "falcosecurity_falco-website__03.json"),
+}
+_PAGE_STEP = re.compile(
+    r"<li>\s*<p><strong>(?P<title>.*?)</strong>(?: <small>\((?P<where>\w+)\)</small>)?</p>"
+    r"(?P<body>.*?)</li>",
+    re.DOTALL,
+)
+_PAGE_COMMAND = re.compile(r'<pre class="fa-cmd"><code>(.*?)</code></pre>', re.DOTALL)
+
+
+def _page_alert(kind: str, name: str) -> FalcoAlert:
+    if kind == "sample":
+        return FalcoAlert.model_validate(json.loads((SAMPLES / name).read_text(encoding="utf-8")))
+    return next(a for a in synthetic_alerts() if a.rule == name)
+
+
+def test_alert_page_of_a_rule_from_each_upstream_file_shows_commands_that_run(
+    sandbox: Sandbox,
+) -> None:
+    """The issue's "done when": the guidance section exactly as a page shows it (the cached
+    render every alert page gets), for a rule of each upstream rule file, has investigation
+    commands, and each runs without a usage error under GNU and, inside a container, BusyBox."""
+    import html
+
+    from generator.pages.guidance import GuidanceProvider
+    from generator.pages.render import Renderer
+
+    provider = GuidanceProvider.load(RULE_FILES, None)
+    renderer = Renderer()
+    assert {p.name for p in RULE_FILES} >= set(PAGE_ALERTS)
+    failures, ran_busybox = [], 0
+    for file_name, (kind, name) in PAGE_ALERTS.items():
+        alert = _page_alert(kind, name)
+        assert alert.rule in load_rule_files([ROOT / "rules" / file_name]), file_name
+        page = str(provider.markdown(alert, lambda g: renderer.guidance(g, "../../rules/x/")))
+        assert "Generic guidance" not in page, alert.rule  # the rule's own playbook is shown
+        section = page[page.index("## Investigate") : page.index("## Contain")]
+        steps = list(_PAGE_STEP.finditer(section))
+        commands = [
+            (html.unescape(found.group(1)), step.group("where"))
+            for step in steps
+            if (found := _PAGE_COMMAND.search(step.group("body")))
+        ]
+        assert len(commands) >= 2, f"{file_name}: {alert.rule} shows {len(commands)} commands"
+        for command, where in commands:
+            for busybox in (False, True) if where == "container" else (False,):
+                ran_busybox += busybox
+                why = usage_error(sandbox.run(command, busybox))
+                if why:
+                    userland = "BusyBox" if busybox else "GNU"
+                    failures.append(f"{file_name} {alert.rule!r} [{userland}] {command}\n    {why}")
+    assert not failures, "\n".join(failures)
+    assert ran_busybox >= 3
+    assert not list(sandbox.root.rglob("PWNED"))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import shlex
 import shutil
 import subprocess
@@ -163,10 +164,9 @@ def _shell_problems(files: list[Path], folder: Path) -> dict[str, list[str]]:
         for comment in json.loads(out or "{}").get("comments", []):
             script_path = comment["file"]
             text = Path(script_path).read_text(encoding="utf-8").splitlines()
-            problems[checked[script_path]].append(
-                f"SC{comment['code']} line {comment['line']}: {comment['message']} "
-                f":: {text[comment['line'] - 1]}"
-            )
+            line = comment["line"]
+            source = text[line - 1] if 0 < line <= len(text) else "(end of script: an unclosed quote?)"
+            problems[checked[script_path]].append(f"SC{comment['code']} line {line}: {comment['message']} :: {source}")
     return problems
 
 
@@ -279,6 +279,54 @@ def test_every_mitre_id_in_playbooks_is_in_the_data_file(shipped: dict[str, Play
         if mitre.technique(tid) is None
     }
     assert unknown == set()
+
+
+# A containment step titled as an action on something (stop the container, isolate the pod, delete
+# the binding) must give that action as a command: "Stop the task" with only prose left the reader
+# to work out `aws ecs stop-task` during an incident. Steps that point outside the machine and the
+# cluster (revoke in the identity provider, block at the WAF) may stay prose.
+_ACTION_TITLE = re.compile(
+    r"^(Stop|Freeze|Kill|Isolate|Pause|End|Delete|Cordon|Drain|Throttle|Scale|Terminate|Lock|Shut|"
+    r"Replace|Deactivate)\b"
+)
+
+
+def test_containment_actions_come_with_their_command(shipped: dict[str, Playbook]) -> None:
+    missing = [
+        f"{pb.path.name if pb.path else rule}: {step.title!r}"
+        for rule, pb in shipped.items()
+        for step in pb.contain
+        if _ACTION_TITLE.match(step.title) and step.run is None and step.config is None
+    ]
+    assert missing == []
+
+
+def _unset_variables(run: str) -> set[str]:
+    """Shell variables a command uses without setting them (jq/awk `$x` in single quotes aside)."""
+    shell = re.sub(r"'[^']*'", "''", run)
+    assigned = set(re.findall(r"(?:^|[\s;&|(])([A-Za-z_]\w*)=", shell))
+    assigned |= set(re.findall(r"\bfor\s+([A-Za-z_]\w*)\s+in\b", shell))
+    assigned |= set(re.findall(r"\$\{([A-Za-z_]\w*):\?", shell))  # `${NAME:?why}` refuses to run unset
+    return set(re.findall(r"\$\{?([A-Za-z_]\w*)", shell)) - assigned
+
+
+def test_values_from_earlier_steps_are_never_stand_ins(shipped: dict[str, Playbook]) -> None:
+    """A value the reader takes from an earlier step is `${NAME:?why}`: an unset `$ACCOUNT` made
+    `usermod` fail and an unset `$USER_FROM_AUDIT` made `kubectl auth can-i --as=` list the
+    reader's own rights; an example ARN or `ACCESS_KEY_ID` ran against an object that is not there."""
+    problems = []
+    for rule, pb in shipped.items():
+        for step in pb.steps():
+            if step.run is None:
+                continue
+            name = pb.path.name if pb.path else rule
+            if unset := _unset_variables(step.run):
+                problems.append(f"{name}: {step.title!r} uses unset {sorted(unset)}")
+            if re.search(r"EXAMPLE|REGION:ACCOUNT|ACCESS_KEY_ID", step.run):
+                problems.append(f"{name}: {step.title!r} has an example value instead of a variable")
+    assert problems == []
+    assert _unset_variables('kubectl auth can-i --list --as="$USER_FROM_AUDIT"') == {"USER_FROM_AUDIT"}
+    assert _unset_variables("jq --arg u x '$u' f; P=$(pgrep x) && ps -p \"$P\"") == set()
 
 
 @pytest.mark.parametrize(
