@@ -166,7 +166,9 @@ def _shell_problems(files: list[Path], folder: Path) -> dict[str, list[str]]:
             text = Path(script_path).read_text(encoding="utf-8").splitlines()
             line = comment["line"]
             source = text[line - 1] if 0 < line <= len(text) else "(end of script: an unclosed quote?)"
-            problems[checked[script_path]].append(f"SC{comment['code']} line {line}: {comment['message']} :: {source}")
+            problems[checked[script_path]].append(
+                f"SC{comment['code']} line {line}: {comment['message']} :: {source}"
+            )
     return problems
 
 
