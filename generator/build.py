@@ -25,9 +25,9 @@ from generator import __version__
 from generator.archive import plan
 from generator.archive.state import State
 from generator.config import BuildConfig
-from generator.files import new_folders, removed_on_failure
+from generator.files import DocsWriter, new_folders, removed_on_failure
 from generator.pages import docs
-from generator.pages.alert_pages import worker_count
+from generator.pages.alert_pages import render_alert_pages, worker_count
 from generator.pages.chart_cache import ChartCache
 from generator.pages.guidance import GuidanceProvider
 from generator.pages.redirects import redirect_pages
@@ -39,6 +39,7 @@ from generator.read import limits as input_limits
 from generator.read.models import Priority
 from generator.read.redact import Redactor
 from generator.report import BuildReport
+from generator.urls import SLUG_HEX, alert_download
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -101,6 +102,7 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
     # two keys' IDs for one alert.
     id_key = state.id_key()
     run_print = hmac.new(id_key, run_print.encode(), hashlib.sha256).hexdigest()
+    last_meta = state.meta()
     run = plan.start(
         state,
         run_print,
@@ -109,6 +111,8 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
         run_mkdocs=config.run_mkdocs,
     )
     report.mode = "incremental" if run.incremental else "full"
+    # The names an archive from before 0.2 published under 8-digit slugs keep those URLs.
+    state.add_legacy_names(plan.legacy_names(last_meta, run.before))
     if not run.incremental:
         docs.clean_generated(config.docs_dir)
     packaged.lay_hand_written(config.docs_dir, state.hand_written_record)
@@ -131,7 +135,13 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
         tick = progress("Reading alerts", len(inputs.to_read))
         now_ns = input_limits.now_ns()  # the build's clock: future alerts, when alerts arrived
         result = plan.read_inputs(
-            inputs, redactor, on_file=lambda _f: tick(1), limits=config.limits, id_key=id_key, now_ns=now_ns
+            inputs,
+            redactor,
+            on_file=lambda _f: tick(1),
+            limits=config.limits,
+            id_key=id_key,
+            now_ns=now_ns,
+            published=run.before,
         )
 
     with timings("aggregate"):  # 2. Merge it into the archive; decide what to render.
@@ -150,7 +160,6 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
 
     with timings("render"):  # 3. Write the pages.
         state.mark_render_started()
-        jobs = plan.alert_jobs(merged, state)
         history = state.news_history()
         news = docs.add_news(history, run.build_number, merged, run.before)
         report.notes += plan.place(merged.catalog, history)
@@ -159,11 +168,33 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             site_url=site_url,
             timezone=ZoneInfo(config.display_timezone) if config.display_timezone else None,
         )
+        jobs = plan.alert_jobs(merged, state)
+        alerts = render_alert_pages(
+            jobs, config.docs_dir, guidance, options, progress("Rendering alert pages", len(jobs))
+        )
+        del jobs
+        handled: set[str] = set()
+        while alerts.failed.keys() - handled:  # one alert's page never stops the build: set aside
+            failed = {k: v for k, v in alerts.failed.items() if k not in handled}
+            handled |= failed.keys()
+            aside = plan.set_aside(merged, failed)
+            report.set_aside(aside.problems, aside.notes, merged)
+            remover = DocsWriter(config.docs_dir)
+            for page in aside.pages:
+                remover.remove(page)
+                remover.remove(alert_download(page))
+            alerts.files -= {p for page in aside.pages for p in (page, alert_download(page))}
+            aliases = {old: new for old, new in aliases.items() if new not in aside.pages}
+            if news is not None:  # this build's news must not list an alert it did not publish
+                history.pop()
+            news = docs.add_news(history, run.build_number, merged, run.before)
+            again = plan.alert_jobs(merged, state)  # the neighbours whose links changed
+            alerts.add(render_alert_pages(again, config.docs_dir, guidance, options, lambda _n: None))
         charts = ChartCache(state.charts_dir, notes=report.notes)
         written = docs.write_docs(
             config.docs_dir,
             merged,
-            jobs,
+            alerts,
             everything=run.catch_up,
             history=history,
             guidance=guidance,
@@ -171,9 +202,7 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             charts=charts,
             feed_priority=Priority.parse(config.feed_priority),
             report=report,
-            tick=progress("Rendering alert pages", len(jobs)),
         )
-        del jobs
         report.pages_written = written.changed
 
     if config.run_mkdocs:  # 4. Build the site beside the live one, index it, swap it in.
@@ -189,7 +218,9 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             searchable=written.searchable,
             site_url=config.site_url,
             workers=worker_count(),
-            redirects=redirect_pages(merged.catalog, {**state.alert_aliases(), **aliases}),
+            redirects=redirect_pages(
+                merged.catalog, {**state.alert_aliases(), **aliases}, state.legacy_names()
+            ),
         )
         report.mkdocs_runs = published.mkdocs_runs
         timings.add(mkdocs=published.mkdocs_seconds, search=published.search_seconds)
@@ -206,6 +237,7 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             "fingerprint": run_print,
             "build_number": run.build_number + (news is not None),
             "published": config.run_mkdocs,
+            "slug_hex": SLUG_HEX,
         },
     )
     report.timings = timings.done()

@@ -60,6 +60,14 @@ class BuildReport:
         self.redactions = sorted(redactor.counts.items())
         self._note_limits(result)
 
+    def set_aside(self, problems: list[Problem], notes: list[str], merged: Merge) -> None:
+        """Alerts whose page could not be rendered: quarantined, so the counts still add up."""
+        self.published = len(merged.new)
+        self.quarantined += len(problems)
+        self.problems.extend(problems)
+        self.archived = len(merged.catalog)
+        self.notes += notes
+
     def _note_limits(self, result: IngestResult) -> None:
         """Say what the input limits cut (issue 12.4: a cut is reported, never silent)."""
         limits = result.limits

@@ -9,7 +9,10 @@ with a full-width ``＝``, got no formula guard.
 from __future__ import annotations
 
 import csv
+import gzip
+import html
 import io
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,9 +43,14 @@ def test_hosts_index_and_lists_show_four_different_hosts(
     project: Project, run_build: RunBuild, make_alert: Callable[..., dict[str, Any]]
 ) -> None:
     project.write_jsonl(
-        "hosts.jsonl", [make_alert(hostname=h, output=f"alert on host {n}") for n, h in enumerate(HOSTS)]
+        "hosts.jsonl",
+        [
+            make_alert(hostname=h, output=f"on host {n}", priority="Critical", tags=["container", "t\u0430g"])
+            for n, h in enumerate(HOSTS)
+        ],
     )
     run_build(["alerts"])
+    _marked_everywhere(project)
     for page in ("hosts/index.html", "index.html", "rules/index.html"):
         html = (project.site / page).read_text("utf-8")
         text = BeautifulSoup(html, "html.parser").get_text()
@@ -107,3 +115,47 @@ def test_csv_guard_leaves_ordinary_text() -> None:
     frame = pd.DataFrame([row]).astype({"time_ns": "int64", "priority": "int8"})
     (out,) = csv.DictReader(io.StringIO(exports.csv_bytes(frame).decode("utf-8")))
     assert out["rule"] == "Terminal shell a=b"
+
+
+#: How each look-alike reads when marked (pages/escape.name_visible).
+MARKED = {"n\u043ede-1": "n\\u043ede-1", "node-1\u00a0": "node-1\\u00a0", "t\u0430g": "t\\u0430g"}
+
+
+def _marked_everywhere(project: Project) -> None:
+    """Issue 12.9, everywhere: no page, feed, export or search index entry shows a look-alike
+    host or tag unmarked; only the raw JSON (the exact record, in a code block) holds it."""
+    seen: set[str] = set()
+    for path in sorted(project.site.rglob("*")):
+        if path.suffix not in (".html", ".xml", ".csv", ".pf_filter", ".pf_fragment", ".pf_meta"):
+            continue
+        data = path.read_bytes()
+        if path.suffix.startswith(".pf_"):
+            data = gzip.decompress(data)
+        text = data.decode("utf-8", "replace")
+        if path.suffix in (".html", ".xml"):
+            text = html.unescape(text)
+        for line in text.splitlines():
+            if re.match(r'\s*"(hostname|t\u0430g)', line.lstrip()) or line.lstrip().startswith('"t\u0430g"'):
+                continue  # the raw JSON block shows the record exactly, as it must
+            for raw, marked in MARKED.items():
+                assert raw not in line, (path.relative_to(project.site), line[:300])
+                if marked in line:
+                    seen.add(f"{path.suffix}:{raw}")
+    # The marked forms are there: alert page headers and search index text, feed, CSV.
+    for suffix in (".html", ".xml", ".csv"):
+        assert {f"{suffix}:n\u043ede-1", f"{suffix}:t\u0430g"} <= seen, (suffix, seen)
+    assert any(s.startswith(".pf_") and s.endswith("n\u043ede-1") for s in seen), seen
+    alert = next(p for p in project.docs.glob("alerts/**/*.md") if "n\u043ede-1" in p.read_text("utf-8"))
+    page = (project.site / alert.relative_to(project.docs).with_suffix("") / "index.html").read_text("utf-8")
+    soup = BeautifulSoup(page, "html.parser")
+    assert soup.title is not None and "n\\u043ede-1" in soup.title.get_text()
+    assert "fired on host n\\u043ede-1" in soup.get_text()
+
+
+def test_a_chart_caption_shows_bidi_overrides_as_escapes() -> None:
+    """Attack pass (docs/security.md row 13): a rule name with U+202E reversed the text of the
+    caption under its rule page's daily chart; it now reads as the escape, like the chart's <desc>."""
+    from generator.pages.charts import svg_for_markdown
+
+    shown = str(svg_for_markdown("<svg></svg>", "Alerts per day: \u202eevil rule txt.exe"))
+    assert "\u202e" not in shown and "\\u202eevil rule txt.exe" in shown

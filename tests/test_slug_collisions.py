@@ -12,15 +12,19 @@ from __future__ import annotations
 import hashlib
 import html
 import itertools
+import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from conftest import Project, RunBuild
 
 from generator import urls
+from generator.archive.state import State
+from generator.pages.redirects import redirect_pages
 from generator.urls import host_page, legacy_slug, name_slug, page_url, place_names, rule_page
 
 Alert = Callable[..., dict[str, Any]]
@@ -50,6 +54,19 @@ def h1(path: Path) -> str:
     match = re.search(r"<h1[^>]*>(.*?)</h1>", path.read_text("utf-8"), re.S)
     assert match, path
     return html.unescape(re.sub(r"<[^>]+>", "", match.group(1))).strip()
+
+
+def mark_built_before_0_2(project: Project) -> None:
+    """Make the state look as a pre-0.2 build left it (no ``slug_hex`` in state.json); the
+    real old code is used by tests/test_old_urls.py."""
+    meta_file = project.state / "state.json"
+    meta = json.loads(meta_file.read_text("utf-8"))
+    del meta["slug_hex"]
+    meta_file.write_text(json.dumps(meta), "utf-8")
+
+
+def project_catalog(project: Project) -> pd.DataFrame:
+    return State(project.state).read_compact()
 
 
 @pytest.fixture(autouse=True)
@@ -91,13 +108,18 @@ def test_two_old_colliding_names_both_get_pages_and_the_build_goes_on(
         (host_b, host_page(host_b)),
     ):
         assert h1(project.site / page_url(page) / "index.html") == name
-    # The old slug both names shared lists both pages (it cannot know which one a ticket meant).
-    shared = (project.site / "rules" / legacy_slug(rule_a) / "index.html").read_text("utf-8")
+    # Neither name was published under the old slug (the old code refused the pair): no old
+    # URL is made up for either (issue 12, item 1: redirects only for what was published).
+    assert not (project.site / "rules" / legacy_slug(rule_a)).exists()
+    assert not (project.site / "hosts" / legacy_slug(host_a)).exists()
+    # Had both been published (the state says which), the old slug lists both pages; names on
+    # such a page are attacker-chosen: escaped, never markup.
+    pages = redirect_pages(project_catalog(project), {}, {"rule": [rule_a, rule_b], "host": [host_a, host_b]})
+    shared = pages[f"rules/{legacy_slug(rule_a)}/index.html"]
     assert 'http-equiv="refresh"' not in shared
     for page in (rule_page(rule_a), rule_page(rule_b)):
         assert f'href="../../{page_url(page)}"' in shared
-    # Names on such a page are attacker-chosen: escaped, never markup.
-    shared_hosts = (project.site / "hosts" / legacy_slug(host_a) / "index.html").read_text("utf-8")
+    shared_hosts = pages[f"hosts/{legacy_slug(host_a)}/index.html"]
     assert (
         "<img" not in shared_hosts
         and "&lt;img src=x onerror=&quot;window.__pwned=1&quot;&gt;" in shared_hosts
@@ -166,6 +188,8 @@ def test_old_slug_urls_redirect_in_chromium(
         make_alert(hostname="db-1", time=f"2025-11-12T17:{i // 60:02d}:{i % 60:02d}Z") for i in range(130)
     ]
     project.write_jsonl("a.jsonl", many)
+    run_build(["alerts", "--no-mkdocs"])
+    mark_built_before_0_2(project)  # its names were published under 8-digit slugs
     run_build(["alerts", "--site-dir", "site"])
     rule = "Terminal shell in container"
     base = serve_site(project.site)

@@ -148,13 +148,16 @@ def ingest(
     id_key: bytes | None = None,
     limits: InputLimits = DEFAULT_LIMITS,
     now_ns: int | None = None,
+    was_published: Callable[[str], bool] = lambda _id: False,
 ) -> IngestResult:
     """Stream every record of ``files`` into validated, redacted, de-duplicated rows.
 
     ``id_key`` (the site's secret) identifies alerts that redaction changed; without it they
     get the plain content hash (tests, tools outside a build). ``now_ns`` (default: now) is
     the build's start: alerts dated later than it plus ``limits.future_skew_minutes``, or
-    before :data:`EARLIEST_TIME_NS`, are quarantined.
+    before :data:`EARLIEST_TIME_NS`, are quarantined, unless ``was_published(id)`` (the
+    archive already published them: their URL stays valid, e.g. the 2001 test event of an
+    archive built before the time check existed).
     """
     result = IngestResult(limits=limits)
     now_ns = time.time_ns() if now_ns is None else now_ns
@@ -179,7 +182,7 @@ def ingest(
                 result.fields_cut += event.cut
                 if len(result.records_cut) < limits.max_quarantine_entries:
                     result.records_cut.append(f"{event.path}:{event.line}")
-            _accept(result, seen, event, redactor, id_key, window)
+            _accept(result, seen, event, redactor, id_key, window, was_published)
         if on_file is not None:
             on_file(file)
     return result
@@ -202,6 +205,7 @@ def _accept(
     redactor: Redactor,
     id_key: bytes | None,
     window: tuple[int, int] = (EARLIEST_TIME_NS, 2**63 - 1),
+    was_published: Callable[[str], bool] = lambda _id: False,
 ) -> None:
     try:
         redacted_obj = redactor.redact(record.obj)
@@ -214,20 +218,32 @@ def _accept(
         redacted, raw_text = _without_surrogates(redacted_obj)
         alert = FalcoAlert.model_validate(redacted)
     except ValidationError as exc:
-        problem = Problem(record.path, record.line, describe_validation_error(exc))
-        result.quarantine(problem)
-        log.warning("%s:%d: %s", problem.path, problem.line, shorten_reason(problem.reason))
+        _reject(result, record, describe_validation_error(exc))
+        return
+    except Exception as exc:  # the per-record boundary: a value no check expected is quarantined
+        _reject(result, record, f"the record could not be processed ({type(exc).__name__}: {exc})")
         return
     out_of_time = _out_of_time(alert.time_ns, window)
-    if out_of_time is not None:
+    if out_of_time is not None and not was_published(aid):
         result.quarantine(Problem(record.path, record.line, out_of_time))
         log.warning("%s:%d: %s", record.path, record.line, out_of_time)
         return
     if aid in seen:
         result.duplicates += 1
         return
+    try:
+        row = catalog_row(aid, alert, raw_text, f"{record.path}:{record.line}")
+    except Exception as exc:  # e.g. a page path the guarded resolver refuses: this record only
+        _reject(result, record, f"the record cannot be placed in the archive ({type(exc).__name__}: {exc})")
+        return
     seen.add(aid)
-    result.rows.append(catalog_row(aid, alert, raw_text, f"{record.path}:{record.line}"))
+    result.rows.append(row)
+
+
+def _reject(result: IngestResult, record: Record, reason: str) -> None:
+    problem = Problem(record.path, record.line, reason)
+    result.quarantine(problem)
+    log.warning("%s:%d: %s", problem.path, problem.line, shorten_reason(problem.reason))
 
 
 def _out_of_time(time_ns: int, window: tuple[int, int]) -> str | None:

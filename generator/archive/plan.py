@@ -116,9 +116,43 @@ def read_inputs(
     id_key: bytes | None = None,
     limits: InputLimits = DEFAULT_LIMITS,
     now_ns: int | None = None,
+    published: pd.DataFrame | None = None,
 ) -> IngestResult:
-    """Read, validate and redact the new input files (see :mod:`generator.archive.ingest`)."""
-    return ingest(inputs.to_read, redactor, on_file=on_file, id_key=id_key, limits=limits, now_ns=now_ns)
+    """Read, validate and redact the new input files (see :mod:`generator.archive.ingest`).
+
+    ``published``: the archive before this build; its alerts keep their pages even if their
+    time is no longer accepted (a URL once published never breaks).
+    """
+    ids: frozenset[str] | None = None
+
+    def was_published(alert_id: str) -> bool:
+        # Built on the first out-of-time alert only: a nightly build stays proportional to new alerts.
+        nonlocal ids
+        if ids is None:
+            ids = frozenset(published["id"]) if published is not None and len(published) else frozenset()
+        return alert_id in ids
+
+    return ingest(
+        inputs.to_read,
+        redactor,
+        on_file=on_file,
+        id_key=id_key,
+        limits=limits,
+        now_ns=now_ns,
+        was_published=was_published,
+    )
+
+
+def legacy_names(meta: dict[str, Any], before: pd.DataFrame) -> dict[str, list[str]]:
+    """Rule and host names an archive from before 0.2 published under 8-digit slugs.
+
+    ``meta`` is the state's record of the last build: one without ``slug_hex`` was made by a
+    version whose slugs had 8 hex digits, so every name in its archive had such a URL (and
+    tickets may link to it). Names archived since never had one (see State.legacy_names).
+    """
+    if meta.get("slug_hex") or not len(before):
+        return {}
+    return {"rule": sorted(set(before["rule"])), "host": sorted(set(before["host"]))}
 
 
 def legacy_aliases(result: IngestResult, before: pd.DataFrame, catalog: pd.DataFrame) -> dict[str, str]:
@@ -248,6 +282,56 @@ def alert_jobs(merged: Merge, state: State) -> list[AlertJob]:
         prev_id, next_id = link_of.get(aid, ("", ""))
         jobs.append(AlertJob(aid, page_of[aid], raw_of[aid], page_of.get(prev_id), page_of.get(next_id)))
     return jobs
+
+
+@dataclass
+class SetAside:
+    """Alerts taken out of a build because their page could not be rendered."""
+
+    #: New alerts quarantined (file, line, reason).
+    problems: list[Problem]
+    #: Archived alerts whose earlier page was kept.
+    notes: list[str]
+    #: Docs paths of the quarantined alerts' pages (removed, should any be half-written).
+    pages: list[str]
+
+
+def set_aside(merged: Merge, failed: dict[str, str]) -> SetAside:
+    """Take alerts whose page could not be rendered out of this build; the rest goes on.
+
+    A new alert is quarantined like a record that failed validation: named with its file and
+    line (``origin``) and the reason, counted, and removed from the catalog before any
+    aggregate page, feed or export is written; its neighbours' links are recomputed and
+    ``render_ids`` becomes the alerts whose links changed (render those again). An alert
+    archived by an earlier build keeps its published page as it was (its URL must not break);
+    a note says so.
+    """
+    catalog = merged.catalog
+    new_ids = set(merged.new["id"])
+    drop = {aid for aid in failed if aid in new_ids}
+    rows = catalog[catalog["id"].isin(drop)]
+    problems = []
+    for aid, origin in zip(rows["id"], rows["origin"], strict=True):
+        path, _, line = str(origin).rpartition(":")
+        reason = f"its page could not be rendered ({failed[aid]}); the alert is not published"
+        problems.append(Problem(path or str(origin), int(line) if line.isdigit() else 0, reason))
+    notes = [
+        f"alert {aid}: its page could not be rendered again ({reason}); the page published "
+        "earlier is kept as it was"
+        for aid, reason in sorted(failed.items())
+        if aid not in drop
+    ]
+    if drop:
+        merged.catalog = catalog[~catalog["id"].isin(drop)].reset_index(drop=True)
+        merged.new = merged.new[~merged.new["id"].isin(drop)]
+        old = merged.links
+        merged.links = aggregate.neighbours(merged.catalog)
+        both = merged.links.merge(old, on="id", how="left", suffixes=("", "_old"))
+        moved = both[(both["prev_id"] != both["prev_id_old"]) | (both["next_id"] != both["next_id_old"])]
+        merged.render_ids = set(moved["id"]) - set(failed)
+    else:
+        merged.render_ids = set()
+    return SetAside(problems, notes, list(rows["page"]))
 
 
 def place(catalog: pd.DataFrame, history: list[BuildNews]) -> list[str]:

@@ -26,6 +26,9 @@ Layout::
                               rebuilds; losing it moves the URLs of redacted alerts (docs/nightly.md)
     aliases.json              old alert page -> new page, for redacted alerts whose pre-0.2
                               plain-hash ID was published (redirected); kept across full rebuilds
+    legacy-names.json         the rule and host names whose pages were published under the
+                              pre-0.2 8-digit slugs (only those old URLs redirect); recorded
+                              from the archive of the first build of 0.2, kept across full rebuilds
     *.damaged                 a state file that could not be read, set aside; the build reports
                               it and rebuilds from what remains
     render-started            present while a build is writing pages: a run killed mid-way
@@ -312,6 +315,28 @@ class State:
         if aliases:
             merged = {**self.alert_aliases(), **aliases}
             atomic_write(self.root / "aliases.json", json.dumps(merged, sort_keys=True, indent=0))
+
+    # -- rule and host names published under pre-0.2 slugs ------------------------------------
+    def legacy_names(self) -> dict[str, list[str]]:
+        """``{"rule": [...], "host": [...]}``: names whose 8-digit slug URL was published.
+
+        Only those old URLs get a redirect: a name first archived since 0.2 never had one, and
+        giving it one would let a chosen name (2**32 work against 32 bits) share, and so blur,
+        the old URL of a real name that tickets link to. Checked, not trusted (strings only).
+        """
+        data = self._read_json("legacy-names.json")
+        out: dict[str, list[str]] = {}
+        for column in ("rule", "host"):
+            names = data.get(column)
+            out[column] = sorted({n for n in names if isinstance(n, str)}) if isinstance(names, list) else []
+        return out
+
+    def add_legacy_names(self, names: Mapping[str, Iterable[str]]) -> None:
+        """Remember names whose pages an archive from before 0.2 published (kept across full builds)."""
+        known = self.legacy_names()
+        merged = {column: sorted({*known[column], *names.get(column, ())}) for column in known}
+        if merged != known:
+            atomic_write(self.root / "legacy-names.json", json.dumps(merged, sort_keys=True, indent=0))
 
     # -- build history --------------------------------------------------------------------
     def news_history(self) -> list[BuildNews]:

@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.archive.plan import AlertJob
@@ -50,8 +51,26 @@ class AlertPageWriter:
             guidance=self.guidance.markdown(alert, lambda g: renderer.guidance(g, to_rule)),
             options=self.options,
         )
-        self.writer.write(job.page, renderer.alert(view))
-        self.writer.write(alert_download(job.page), raw_json(raw) + "\n")
+        page, download = renderer.alert(view), raw_json(raw) + "\n"  # both, before writing either
+        self.writer.write(job.page, page)
+        self.writer.write(alert_download(job.page), download)
+
+
+@dataclass
+class RenderedAlerts:
+    """What rendering the alert pages did."""
+
+    #: Docs paths whose bytes changed.
+    changed: list[str] = field(default_factory=list)
+    #: Docs paths rendered (each page and its JSON download).
+    files: set[str] = field(default_factory=set)
+    #: Alert ID -> why its page could not be rendered (the plan sets such alerts aside).
+    failed: dict[str, str] = field(default_factory=dict)
+
+    def add(self, other: RenderedAlerts) -> None:
+        self.changed += other.changed
+        self.files |= other.files
+        self.failed.update(other.failed)
 
 
 _WORKER: AlertPageWriter | None = None
@@ -62,12 +81,18 @@ def _init_worker(docs_dir: Path, guidance: GuidanceProvider, options: PageOption
     _WORKER = AlertPageWriter(docs_dir, guidance, options)
 
 
-def _run_chunk(jobs: Sequence[AlertJob]) -> tuple[int, list[str]]:
+def _run_chunk(jobs: Sequence[AlertJob]) -> tuple[int, list[str], dict[str, str]]:
+    """Render a chunk; one alert whose page fails (a value no code path expected, a path the
+    guarded writer refuses) is reported, never allowed to stop the pages of all the others."""
     assert _WORKER is not None
     before = len(_WORKER.writer.changed)
+    failed: dict[str, str] = {}
     for job in jobs:
-        _WORKER.write(job)
-    return len(jobs), _WORKER.writer.changed[before:]
+        try:
+            _WORKER.write(job)
+        except Exception as exc:  # the per-record boundary: quarantined and named, never fatal
+            failed[job.id] = f"{type(exc).__name__}: {exc}"
+    return len(jobs), _WORKER.writer.changed[before:], failed
 
 
 def _chunks(jobs: Sequence[AlertJob], size: int) -> Iterator[Sequence[AlertJob]]:
@@ -89,21 +114,22 @@ def render_alert_pages(
     options: PageOptions,
     tick: Callable[[int], None],
     workers: int | None = None,
-) -> list[str]:
-    """Write every job's page and JSON download; returns the docs paths that changed."""
+) -> RenderedAlerts:
+    """Write every job's page and JSON download; says what changed and which pages failed."""
     workers = worker_count() if workers is None else workers
+    out = RenderedAlerts(files={p for job in jobs for p in (job.page, alert_download(job.page))})
     if workers <= 1 or len(jobs) < PARALLEL_THRESHOLD:
         _init_worker(docs_dir, guidance, options)
-        changed: list[str] = []
         for chunk in _chunks(jobs, _CHUNK):
-            done, paths = _run_chunk(chunk)
-            changed += paths
+            done, paths, failed = _run_chunk(chunk)
+            out.changed += paths
+            out.failed.update(failed)
             tick(done)
-        return changed
+        return out
     context = multiprocessing.get_context("fork")
-    changed = []
     with context.Pool(workers, initializer=_init_worker, initargs=(docs_dir, guidance, options)) as pool:
-        for done, paths in pool.imap_unordered(_run_chunk, _chunks(jobs, _CHUNK)):
-            changed += paths
+        for done, paths, failed in pool.imap_unordered(_run_chunk, _chunks(jobs, _CHUNK)):
+            out.changed += paths
+            out.failed.update(failed)
             tick(done)
-    return changed
+    return out

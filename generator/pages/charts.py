@@ -488,5 +488,9 @@ def svg_for_markdown(svg: str, caption: str = "") -> Markup:
     if not body.startswith("<svg") or not body.endswith("</svg>"):
         raise ValueError("not an SVG document made by generator.charts")
     one_line = _BETWEEN_TAGS.sub("><", body).replace("\r", " ").replace("\n", " ")
-    shown = f'<figcaption class="fa-chart-caption">{html.escape(caption)}</figcaption>' if caption else ""
+    # The caption quotes a rule or host name: its bidi overrides and controls show as escapes
+    # (an RTL override in a rule name would otherwise reorder the caption's text).
+    shown = (
+        f'<figcaption class="fa-chart-caption">{html.escape(_shown(caption))}</figcaption>' if caption else ""
+    )
     return Markup(f'<figure class="fa-chart-figure">{one_line}{shown}</figure>')

@@ -14,7 +14,6 @@ import itertools
 import json
 import shutil
 import time
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,11 +23,11 @@ from generator import __version__
 from generator.archive import news
 from generator.archive.catalog import COMPACT_COLUMNS
 from generator.archive.news import BuildNews
-from generator.archive.plan import AlertJob, Merge
+from generator.archive.plan import Merge
 from generator.files import DocsWriter
 from generator.pages import aggregates, attack, outputs
 from generator.pages import news as news_pages
-from generator.pages.alert_pages import render_alert_pages
+from generator.pages.alert_pages import RenderedAlerts
 from generator.pages.chart_cache import ChartCache
 from generator.pages.guidance import GuidanceProvider
 from generator.pages.render import PageOptions, Renderer
@@ -75,7 +74,7 @@ def build_info(report: Any) -> dict[str, Any]:
 def write_docs(
     docs_dir: Path,
     merged: Merge,
-    jobs: Sequence[AlertJob],
+    alerts: RenderedAlerts,
     *,
     everything: bool,
     history: list[BuildNews],
@@ -84,14 +83,14 @@ def write_docs(
     charts: ChartCache,
     feed_priority: Priority,
     report: Any,
-    tick: Callable[[int], None],
 ) -> Written:
-    """Render and write every page this run must write; remove pages no longer in the site."""
+    """Write every aggregate page and data file (``alerts``: the alert pages already rendered,
+    see :func:`~generator.pages.alert_pages.render_alert_pages`); remove pages no longer in the site."""
     writer = DocsWriter(docs_dir)
     renderer = Renderer()
     catalog = merged.catalog
-    alert_changes = render_alert_pages(jobs, docs_dir, guidance, options, tick)
-    alert_files = {p for job in jobs for p in (job.page, alert_download(job.page))}
+    alert_changes = alerts.changed
+    alert_files = alerts.files
     for page in merged.removed_pages:
         writer.remove(page)
         writer.remove(alert_download(page))

@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from generator.archive.aggregate import PRIORITY_COLUMNS, overview
 from generator.archive.catalog import COMPACT_COLUMNS, TAG_SEPARATOR
+from generator.pages.escape import name_visible
 from generator.patterns import LONE_SURROGATE
 
 __all__ = [
@@ -132,9 +133,23 @@ def _defuse(column: pd.Series) -> pd.Series:
     return column.where(~risky, "'" + column)
 
 
+def _names_visible(column: pd.Series, sep: str | None = None) -> pd.Series:
+    """:func:`name_visible` of each cell (of each ``sep``-separated item), only where needed."""
+    plain = column.str.fullmatch(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?|").fillna(True)
+    if sep is None:
+        odd = column[~plain].map(name_visible)
+    else:
+        odd = column[~plain].map(lambda cell: sep.join(name_visible(item) for item in cell.split(sep)))
+    return column.where(plain, odd)
+
+
 def csv_bytes(df: pd.DataFrame) -> bytes:
     """The CSV export as bytes (for ``DocsWriter``, which writes only changed files)."""
     frame = export_frame(df)
+    # A spreadsheet shows host names and tags as a reader reads them: look-alike and control
+    # characters as escapes (``n\u043ede-1``), as every page does; Parquet keeps exact values.
+    frame["host"] = _names_visible(frame["host"])
+    frame["tags"] = _names_visible(frame["tags"], sep=",")
     for name in _STRING_COLUMNS:
         frame[name] = _defuse(frame[name])
     buf = io.StringIO()

@@ -28,7 +28,7 @@ import pandas as pd
 
 from generator.archive.aggregate import latest_first
 from generator.archive.catalog import TAG_SEPARATOR
-from generator.pages.escape import visible
+from generator.pages.escape import name_visible, visible
 from generator.read.models import Priority
 
 __all__ = ["ATOM_NS", "alert_urn", "atom_feed", "feed_rows", "rfc3339_ns", "xml_text"]
@@ -106,7 +106,8 @@ def _content_html(items: list[tuple[str, str]]) -> str:
 def _entry(feed: ET.Element, row: pd.Series, alert_url: Callable[[str], str]) -> None:
     alert_id = str(row["id"])
     when = rfc3339_ns(int(row["time_ns"]))
-    rule, host = _field(row, "rule"), _field(row, "host")
+    # Look-alike host names (NBSP, Cyrillic letters) must not read alike in a feed reader either.
+    rule, host = _field(row, "rule"), name_visible(_field(row, "host"))
     priority = _priority_label(row["priority"])
     cmdline = _field(row, "cmdline")
     if len(cmdline) > MAX_CMDLINE:
@@ -122,7 +123,7 @@ def _entry(feed: ET.Element, row: pd.Series, alert_url: Callable[[str], str]) ->
     if cmdline:
         summary += f"; command line: {cmdline}"
     _sub(entry, "summary", summary, type="text")
-    tags = ", ".join(xml_text(t) for t in str(row.get("tags") or "").split(TAG_SEPARATOR) if t)
+    tags = ", ".join(name_visible(xml_text(t)) for t in str(row.get("tags") or "").split(TAG_SEPARATOR) if t)
     items = [
         ("Time (UTC)", when),
         ("Rule", rule),

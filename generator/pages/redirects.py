@@ -4,8 +4,9 @@ Two kinds of URL moved:
 
 * rule and host pages (and their listing pages ``page-N/``), whose slug ended in 8 hex digits
   of SHA-256 before 0.2 and ends in 16 now (:func:`generator.urls.legacy_slug`). The old slug
-  of every name still in the archive redirects to its page; an old slug two names shared (the
-  collision that used to stop the build) gets a small page listing both.
+  of every name an archive from before 0.2 published (``legacy``, kept in the state) redirects
+  to its page while the name is in the archive; names archived since never had such a URL and
+  get none. An old slug two such names shared gets a small page listing both.
 * alert pages whose ID was a plain hash of the unredacted alert (before 0.2): such an alert is
   now identified by a keyed hash (:func:`generator.read.models.alert_id`), and the old ID, which
   was already published, redirects to the new page (``aliases``, kept in the state).
@@ -18,7 +19,7 @@ one small file per name, not per alert. Every name shown is HTML-escaped.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -28,10 +29,15 @@ from generator.urls import host_page, legacy_slug, listing_page, page_url, rule_
 _TREES = (("rule", "rules", rule_page), ("host", "hosts", host_page))
 
 
+#: First line of every redirect page: the publish stage overwrites a site file only if it is one
+#: of ours (a redirect must never replace a real page, whatever its path).
+MARKER = "<!-- falco-archive redirect -->"
+
+
 def _html(from_md: str, targets: list[tuple[str, str]]) -> str:
     """One redirect page (a single target) or a page listing the names an old URL stood for."""
     links = [(label, url_link(from_md, to_md)) for label, to_md in targets]
-    head = '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+    head = f'<!doctype html>\n{MARKER}\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
     head += '<meta name="robots" content="noindex">\n'
     if len(links) == 1:
         href = html.escape(links[0][1])
@@ -48,22 +54,31 @@ def _html(from_md: str, targets: list[tuple[str, str]]) -> str:
     )
 
 
-def redirect_pages(catalog: pd.DataFrame, aliases: Mapping[str, str]) -> dict[str, str]:
+def redirect_pages(
+    catalog: pd.DataFrame, aliases: Mapping[str, str], legacy: Mapping[str, Iterable[str]]
+) -> dict[str, str]:
     """Site file path (``rules/<old>/index.html``) -> HTML of every redirect the site keeps.
 
-    ``aliases``: docs path of an old alert page -> docs path of its page today. A redirect is
-    never written where a current page lives.
+    ``aliases``: docs path of an old alert page -> docs path of its page today. ``legacy``:
+    per column (``rule``, ``host``), the names whose old 8-digit slug was really published
+    (:meth:`generator.archive.state.State.legacy_names`); a name first archived later never
+    had such a URL and gets none. A name no longer in the archive (retention) redirects
+    nowhere. A redirect is never written where a current page (or listing page) lives.
     """
     sources: dict[str, list[tuple[str, str]]] = {}
     current: set[str] = set()
     for column, _tree, page_of in _TREES:
         counts = catalog[column].value_counts(sort=False) if len(catalog) else pd.Series(dtype=int)
+        published = set(legacy.get(column, ()))
         for name, count in sorted(counts.items()):
             new = page_of(str(name))
+            pages = page_count(int(count))
             current.add(new)
+            current.update(listing_page(new, number) for number in range(1, pages + 1))
+            if str(name) not in published:
+                continue
             old = f"{new.split('/')[0]}/{legacy_slug(str(name))}/index.md"
             sources.setdefault(old, []).append((str(name), new))
-            pages = page_count(int(count))
             if pages > 1:
                 for number in range(1, pages + 1):
                     sources.setdefault(listing_page(old, number), []).append(

@@ -162,6 +162,7 @@ def build_environment() -> Environment:
         pre=escape.pre,
         raw_block=escape.raw_block,
         h=lambda value: Markup(escape.html_text(value)),
+        name=escape.name_visible,
         # plain-text join (Jinja's own ``join`` HTML-escapes in autoescape mode)
         joined=lambda items, sep="": sep.join(str(i) for i in items),
         attr=escape.attribute,
@@ -351,7 +352,7 @@ def _summary(alert: FalcoAlert) -> Markup:
     parts = [
         Markup("<strong>") + md(alert.rule) + Markup("</strong> (") + md(alert.priority.label) + Markup(")")
     ]
-    parts.append(Markup(" fired on host ") + escape.code(alert.host))
+    parts.append(Markup(" fired on host ") + escape.code(escape.name_visible(alert.host)))
     parts.append(Markup(" at ") + md(alert.time_iso))
     proc, cmd = _value(f, "proc.name"), _value(f, "proc.cmdline")
     if cmd is not None or proc is not None:
@@ -436,7 +437,7 @@ def alert_view(
         Fact("Rule", escape.html_text(alert.rule), rule_page(alert.rule)),
         Fact("Priority", _badge(alert.priority), priority_page(alert.priority)),
         Fact("Source", _code_html(alert.source)),
-        Fact("Host", _code_html(alert.host), host_page(alert.host)),
+        Fact("Host", _code_html(escape.name_visible(alert.host)), host_page(alert.host)),
         Fact("Alert ID", _code_html(alert_id)),
     ]
     if alert.uuid is not None:
@@ -549,7 +550,7 @@ def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions)
     facts = [
         ("Rule", alert.rule),
         ("Priority", alert.priority.label),
-        ("Host", alert.host),
+        ("Host", escape.name_visible(alert.host)),
         ("Time (UTC)", alert.time_iso),
         ("Source", alert.source),
     ]
@@ -568,7 +569,7 @@ def _snippets(alert: FalcoAlert, alert_id: str, page: str, options: PageOptions)
     facts.append(("Alert ID", alert_id))
     command = _value(f, "proc.cmdline")
     url = snippet_url(page, options.site_url)
-    title = f"Falco: {alert.rule} ({alert.priority.label}) on {alert.host}"
+    title = f"Falco: {alert.rule} ({alert.priority.label}) on {escape.name_visible(alert.host)}"
     cmd = None if command is None else str(command)
     return snippets.markdown_snippet(title, url, facts, cmd), snippets.jira_snippet(title, url, facts, cmd)
 

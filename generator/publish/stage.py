@@ -9,6 +9,7 @@ live site as it was and removes the staging folder.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 import time
 from collections.abc import Collection, Mapping, Sequence
@@ -16,9 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from generator.files import DocsWriter, atomic_write
+from generator.pages.redirects import MARKER
 from generator.publish import search, swap
 from generator.publish.site import build_site
 from generator.urls import AGGREGATE_TREES, alert_download
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -79,16 +83,24 @@ def publish_site(
 
 
 def _write_redirects(stage: Path, redirects: Mapping[str, str]) -> None:
-    """Write the redirect pages whose bytes changed (new inodes: the stage shares the live site's)."""
+    """Write the redirect pages whose bytes changed (new inodes: the stage shares the live site's).
+
+    A file there that is not one of our redirects (no :data:`redirects.MARKER`) is a real page:
+    it is kept, whatever the redirect table says (a redirect never shadows a page).
+    """
     guard = DocsWriter(stage)
     for rel, text in redirects.items():
         path = guard.resolve(rel)
         data = text.encode("utf-8")
         try:
-            if path.read_bytes() == data:
-                continue
+            existing = path.read_bytes()
         except (FileNotFoundError, NotADirectoryError):
-            pass
+            existing = None
+        if existing == data:
+            continue
+        if existing is not None and MARKER.encode() not in existing[:200]:
+            log.warning("%s is a page of this site; no redirect is written over it", rel)
+            continue
         atomic_write(path, data)
 
 

@@ -200,7 +200,10 @@ async function showBrowseLinks(filters) {
     ["host", "hosts"],
   ]) {
     if (!filters[key]) continue;
-    const slug = await nameSlug(filters[key]);
+    // Host filter values show look-alike and control characters as escapes (\u0430, \x20;
+    // pages/escape.name_visible): the exact name is not known here, so link the hosts index.
+    const marked = key === "host" && /\\[xuU][0-9a-f]/.test(filters[key]);
+    const slug = marked ? null : await nameSlug(filters[key]);
     links.push([`${key} ${filters[key]}`, slug ? `${dir}/${slug}/` : `${dir}/`]);
   }
   if (!links.length) links.push(["rules", "rules/"], ["hosts", "hosts/"], ["priorities", "priorities/"]);
