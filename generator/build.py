@@ -39,7 +39,7 @@ from generator.read import limits as input_limits
 from generator.read.models import Priority
 from generator.read.redact import Redactor
 from generator.report import BuildReport
-from generator.urls import SLUG_HEX, alert_download
+from generator.urls import BUILD_INFO, SLUG_HEX, alert_download
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int], Callable[[int], None]]
@@ -161,7 +161,7 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
     with timings("render"):  # 3. Write the pages.
         state.mark_render_started()
         history = state.news_history()
-        news = docs.add_news(history, run.build_number, merged, run.before)
+        news = docs.add_news(history, run.build_number, merged, run.before, now_ns)
         report.notes += plan.place(merged.catalog, history)
         report.notes += state.damaged
         options = PageOptions(
@@ -187,7 +187,7 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             aliases = {old: new for old, new in aliases.items() if new not in aside.pages}
             if news is not None:  # this build's news must not list an alert it did not publish
                 history.pop()
-            news = docs.add_news(history, run.build_number, merged, run.before)
+            news = docs.add_news(history, run.build_number, merged, run.before, now_ns)
             again = plan.alert_jobs(merged, state)  # the neighbours whose links changed
             alerts.add(render_alert_pages(again, config.docs_dir, guidance, options, lambda _n: None))
         charts = ChartCache(state.charts_dir, notes=report.notes)
@@ -202,6 +202,7 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             charts=charts,
             feed_priority=Priority.parse(config.feed_priority),
             report=report,
+            elapsed=timings.elapsed,
         )
         report.pages_written = written.changed
 
@@ -221,6 +222,10 @@ def _build(config: BuildConfig, progress: Progress) -> BuildReport:
             redirects=redirect_pages(
                 merged.catalog, {**state.alert_aliases(), **aliases}, state.legacy_names()
             ),
+            # The published build.json states the whole build's duration, MkDocs included.
+            finished=lambda: {
+                BUILD_INFO: docs.build_info_json({**written.built, "seconds": round(timings.elapsed(), 1)})
+            },
         )
         report.mkdocs_runs = published.mkdocs_runs
         timings.add(mkdocs=published.mkdocs_seconds, search=published.search_seconds)
@@ -259,6 +264,10 @@ class _Timings:
 
     def add(self, **phases: float) -> None:
         self.seconds.update(phases)
+
+    def elapsed(self) -> float:
+        """Seconds since the build started."""
+        return time.perf_counter() - self._t0
 
     def done(self) -> dict[str, float]:
         self.seconds["total"] = time.perf_counter() - self._t0

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import urllib.parse
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
@@ -167,6 +168,18 @@ def group_page(group_id: str) -> str:
     return f"groups/{group_id}/index.md"
 
 
+def group_similar(group_id: str) -> str:
+    """A repeated group's size and members (``{"alerts": N, "ids": [...]}``, oldest first),
+    read by its alert pages at view time: "2 of 5 similar alerts" without re-rendering every
+    member page each time the group grows."""
+    return f"groups/{group_id}/similar.json"
+
+
+def file_link(from_md: str, to_file: str) -> str:
+    """Relative link from a generated page's URL to a docs file that is not a page (JSON)."""
+    return "../" * page_url(from_md).count("/") + to_file
+
+
 #: The index of repeated activity (every group page, newest first).
 GROUPS_INDEX = "groups/index.md"
 
@@ -202,6 +215,29 @@ def url_link(from_md: str, to_md: str) -> str:
     in the tests, not MkDocs, verifies that every one resolves.
     """
     return "../" * page_url(from_md).count("/") + page_url(to_md)
+
+
+#: The hand-written search page; its query string is the search contract
+#: (``q``, ``priority``, ``host``, ``rule``, ``from``, ``to``: UTC days ``YYYY-MM-DD``).
+SEARCH = "search.md"
+_SEARCH_KEYS = ("q", "priority", "host", "rule", "source", "from", "to")
+
+
+def search_link(from_md: str, filters: Mapping[str, str]) -> str:
+    """Relative link to the search page with ``filters`` in its query string (contract order).
+
+    Every value is percent-encoded with nothing left safe, so an attacker-controlled rule or
+    host name can add no parameter, path or scheme (a chart bar's link has no ``:`` at all).
+    """
+    unknown = set(filters) - set(_SEARCH_KEYS)
+    if unknown:
+        raise ValueError(f"not a search parameter: {sorted(unknown)}")
+    query = "&".join(
+        f"{key}={urllib.parse.quote(filters[key].encode('utf-8', 'surrogatepass'), safe='')}"
+        for key in _SEARCH_KEYS
+        if filters.get(key)
+    )
+    return url_link(from_md, SEARCH) + (f"?{query}" if query else "")
 
 
 def absolute_url(site_path: str, site_url: str | None) -> str:

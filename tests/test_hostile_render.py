@@ -396,7 +396,17 @@ def _css(value: str) -> bool:
 #: attribute -> check of its value (``str`` for lists such as class are checked per item).
 ATTRIBUTES: dict[str, Any] = {
     "href": SAFE_HREF.fullmatch,
-    "xlink:href": re.compile(r"#[A-Za-z0-9_-]+").fullmatch,
+    # A chart's own fragments, or a bar's link to the listing it counts (issue 13): a page of
+    # the site or the search page with percent-encoded filters, never a scheme or host.
+    "xlink:href": re.compile(
+        r"#[A-Za-z0-9_-]+|(\.\./)*([A-Za-z0-9._-]+/)+(\?[A-Za-z0-9._~%&=-]*)?"
+    ).fullmatch,
+    # A linked bar's name (a rule name, a priority, a day and a count): an attribute value is
+    # never markup, and the visible text of the same name is checked where the chart shows it.
+    "aria-label": lambda v: True,
+    # An alert page's repeat group, read at view time ("2 of 5 similar alerts").
+    "data-similar": re.compile(r"(\.\./)+groups/[0-9a-f]{16}/similar\.json").fullmatch,
+    "data-group": re.compile(r"(\.\./)+groups/[0-9a-f]{16}/").fullmatch,
     "class": CLASS.fullmatch,
     "id": _IDENT.fullmatch,
     "style": _css,

@@ -29,6 +29,8 @@ from urllib.parse import urljoin
 import pandas as pd
 import pytest
 
+from generator.urls import page_url, rule_page
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parent.parent
@@ -166,7 +168,9 @@ READ_PAGE = r"""() => {
     text, cells, items, headings, tocs, pairs,
     scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
     charts: [...article.querySelectorAll('svg[data-total]')].map(s => +s.getAttribute('data-total')),
-    chartText: Math.min(99, ...[...article.querySelectorAll('svg.fa-chart text')].map(t => t.getBoundingClientRect().height)),
+    // Rendered label size: the font size in SVG units times the SVG's scale on screen.
+    chartText: Math.min(99, ...[...article.querySelectorAll('svg.fa-chart text')].map(
+      t => parseFloat(getComputedStyle(t).fontSize) * t.ownerSVGElement.getScreenCTM().a)),
     captions: [...article.querySelectorAll('svg[data-total]')].map(s => {
       const c = s.closest('figure') && s.closest('figure').querySelector('figcaption');
       return c && c.offsetHeight > 0 ? c.innerText : '';
@@ -202,8 +206,8 @@ def _check_page(kind: str, url: str, seen: dict[str, Any], width: str) -> list[s
     for label, value in seen["pairs"]:
         if label in ("Process", "Command line", "Image", "User") and not value:
             problems.append(f"{where}: an empty {label!r} row")
-    if seen["chartText"] < 8:
-        problems.append(f"{where}: chart text {seen['chartText']:.1f} px high, unreadable")
+    if round(seen["chartText"], 1) < 9:  # labels of at least 9 px
+        problems.append(f"{where}: chart text rendered at {seen['chartText']:.1f} px, unreadable")
     if seen["scroll"] > seen["inner"]:
         problems.append(f"{where}: scrolls sideways ({seen['scroll']} px > {seen['inner']} px)")
     return problems
@@ -345,6 +349,11 @@ def test_build_time_comes_from_one_small_file(bundled: Built, base: str, browser
     from build.json (never rendered into alert pages); the feed's <updated> is the build time."""
     info = json.loads((bundled.site / "build.json").read_text("utf-8"))
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", info["time"]) and info["version"]
+    # The published build.json has the whole build's duration (MkDocs included), the docs
+    # folder's copy (and the build report) the time to read, merge and render.
+    rendered = json.loads((bundled.docs / "build.json").read_text("utf-8"))["seconds"]
+    assert info["seconds"] > rendered > 0
+    took = f"took {info['seconds']:.1f} s"
     context = browser.new_context(viewport={"width": 1366, "height": 768})
     page = context.new_page()
     catalog = bundled.catalog()
@@ -354,10 +363,21 @@ def test_build_time_comes_from_one_small_file(bundled: Built, base: str, browser
         footer = page.locator(".fa-build-info")
         footer.wait_for()
         assert info["time"] in footer.inner_text() and info["version"] in footer.inner_text(), rel
+        assert took in footer.inner_text(), footer.inner_text()
     page.goto(base)
     page.wait_for_function("document.querySelector('.fa-build-slot').innerText.includes('Last build: 2')")
     assert info["time"] in page.locator(".fa-build-slot").inner_text()
+    assert took in page.locator(".fa-build-slot").inner_text()
+    # What's new says when each build ran (recorded once, so the page is stable afterwards).
+    page.goto(base + "news/")
+    ran = page.locator("article table tbody tr").first.locator("td").nth(1).inner_text()
+    page.goto(base + "news/1/")
+    intro = page.locator("article p").first.inner_text()
     context.close()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", ran) and ran[:10] == info["time"][:10], ran
+    assert f"Build 1 ran {ran} UTC" in intro, intro
+    report = html.unescape((bundled.site / "build-report" / "index.html").read_text("utf-8"))
+    assert f"{rendered:.1f} s into the build" in report
     assert info["time"] not in (bundled.site / alert / "index.html").read_text("utf-8")
     assert info["time"] in html.unescape((bundled.site / "build-report" / "index.html").read_text("utf-8"))
     root = ET.parse(bundled.site / "feed.xml").getroot()
@@ -436,3 +456,204 @@ def test_search_offers_known_names_and_ignores_their_case(bundled: Built, base: 
     context.close()
     assert metas, "no result for a host filter typed in capitals"
     assert all(f"host {host}" in m for m in metas if m.startswith("host ")), metas[:3]
+
+
+def _open(browser: Any, url: str, width: int = 1366, height: int = 768) -> tuple[Any, Any]:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_load_state("networkidle")
+    return context, page
+
+
+#: Every bar link of the article's charts: the chart kind, the resolved URL, the bar's name.
+BAR_LINKS = """() => [...document.querySelectorAll('article svg.fa-chart')].flatMap(svg =>
+  [...svg.querySelectorAll('a')].map(a => ({
+    chart: svg.getAttribute('data-chart'),
+    href: new URL(a.getAttribute('xlink:href') || a.getAttribute('href'), location.href).href,
+    name: a.getAttribute('aria-label'),
+    daily: svg.getAttribute('data-daily'),
+  })))"""
+
+
+def test_chart_bars_link_to_the_listing_they_count(bundled: Built, base: str, browser: Any) -> None:
+    """Home: a priority bar opens the priority's page, a top-rules bar the rule's page, a day's
+    segment the search for that priority and day (whose counts add up to the day's total); a
+    rule page's daily bars keep the rule in the search."""
+    context, page = _open(browser, base)
+    links = page.evaluate(BAR_LINKS)
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for link in links:
+        by_kind.setdefault(link["chart"], []).append(link)
+    assert set(by_kind) == {"daily-by-priority", "priority-distribution", "top-rules"}, by_kind.keys()
+    catalog = bundled.catalog()
+    counts = catalog["priority"].value_counts()
+    for link in by_kind["priority-distribution"]:
+        label, n = link["name"].split(": ")
+        assert link["href"] == base + f"priorities/{label.lower()}/", link
+        assert int(n.split()[0]) == counts[label], link
+    assert len(by_kind["priority-distribution"]) == len(counts)
+    for link in by_kind["top-rules"][:3]:
+        with urllib.request.urlopen(link["href"]) as response:
+            assert link["name"].rsplit(": ", 1)[0] in html.unescape(response.read().decode("utf-8"))
+    per_day: dict[str, int] = {}
+    for link in by_kind["daily-by-priority"]:
+        url = urllib.parse.urlsplit(link["href"])
+        query = urllib.parse.parse_qs(url.query)
+        assert url.path.endswith(f"/{SUB}/search/"), link
+        assert set(query) == {"priority", "from", "to"} and query["from"] == query["to"], link
+        day = query["from"][0]
+        assert link["name"].startswith(f"{query['priority'][0]} on {day}: "), link
+        per_day[day] = per_day.get(day, 0) + int(link["name"].rsplit(": ", 1)[1].split()[0])
+    assert per_day == json.loads(by_kind["daily-by-priority"][0]["daily"])
+    # Clicking a bar (the longest: a thin one is hard to hit) goes where its link says.
+    busiest = str(counts.index[0])
+    page.locator(f"svg[data-chart=priority-distribution] a[aria-label^='{busiest}:']").click()
+    page.wait_for_url(f"**/priorities/{busiest.lower()}/")
+    page.goto(base + page_kinds(bundled)["rule"])
+    rule_links = page.evaluate(BAR_LINKS)
+    context.close()
+    assert rule_links and all("rule=" in link["href"] for link in rule_links), rule_links[:2]
+
+
+def _cell_lines(page: Any, selector: str) -> list[int]:
+    """How many lines the inline element in each matching cell takes (a wrapped one has one
+    box per line)."""
+    return page.evaluate(
+        f"""() => [...document.querySelectorAll({selector!r})].map(e => e.getClientRects().length)"""
+    )
+
+
+def test_alert_tables_read_well(bundled: Built, base: str, browser: Any) -> None:
+    """Times and host names never wrap; the "what happened" column is named for the alerts it
+    lists (command, k8s request, cloud action) and holds that fact; rule names are links."""
+    catalog = bundled.catalog()
+    for width in (1366, 390):
+        context, page = _open(browser, base, width, 844)
+        times = _cell_lines(page, "table.fa-alerts td.fa-time > a")
+        hosts = _cell_lines(page, "table.fa-alerts td.fa-host code")
+        rule_cells = page.evaluate(
+            """() => [...document.querySelectorAll('article table')].flatMap(t => {
+                 const head = [...t.querySelectorAll('th')].map(th => th.innerText.trim());
+                 const col = head.indexOf('Rule');
+                 return col < 0 ? [] : [...t.querySelectorAll('tbody tr')].map(tr => !!tr.children[col].querySelector('a'));
+               })"""
+        )
+        context.close()
+        assert times and max(times) == 1, (width, times)
+        assert hosts and max(hosts) == 1, (width, hosts)
+        assert rule_cells and all(rule_cells), (width, rule_cells)
+    expected = {
+        "syscall": ("Process / command", "cmdline"),
+        "k8s_audit": ("Request (verb resource/object)", None),
+        "aws_cloudtrail": ("Action", None),
+    }
+    for source, (header, _column) in expected.items():
+        rows = catalog[catalog["source"] == source]
+        rule = rows["rule"].value_counts().index[0]
+        if set(catalog[catalog["rule"] == rule]["source"]) != {source}:
+            continue
+        rel = page_url(rule_page(rule))
+        assert (bundled.site / rel / "index.html").is_file(), rel
+        context, page = _open(browser, base + rel)
+        heads = page.locator("table.fa-alerts th").all_inner_texts()
+        whats = page.locator("table.fa-alerts td.fa-what").all_inner_texts()
+        context.close()
+        assert heads[-1] == header, (source, heads)
+        if source == "k8s_audit":
+            assert all(re.fullmatch(r"[a-z]+ [a-z]+/\S+", w) for w in whats if w), whats[:3]
+        if source == "aws_cloudtrail":
+            assert all(re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", w) for w in whats if w), whats[:3]
+
+
+def test_groups_show_what_they_share_and_alerts_name_their_group(
+    bundled: Built, base: str, browser: Any
+) -> None:
+    """A group page lists only the facts all its alerts share (a k8s/cloud group names the
+    object touched); each member's page says "N of M similar alerts", read at view time from
+    the group's similar.json (the count is never in the alert page's HTML)."""
+    catalog = bundled.catalog()
+    kinds = page_kinds(bundled)
+    columns = {
+        "Process": "proc_name",
+        "Command line": "cmdline",
+        "Image": "image",
+        "User or actor": "user",
+        "Request": "action",
+        "Action": "action",
+        "Object touched": "target",
+        "Namespace": "namespace",
+    }
+    for kind in ("group", "group (syscall)"):
+        rel = kinds[kind]
+        gid = rel.rstrip("/").rsplit("/", 1)[1]
+        members = catalog[catalog["group"] == gid].sort_values(["time_ns", "id"])
+        context, page = _open(browser, base + rel)
+        shared = page.evaluate(
+            """() => { const t = [...document.querySelectorAll('article table')].find(
+                 t => t.querySelector('th') && t.querySelector('th').innerText.startsWith('Shared by all'));
+               return t ? [...t.querySelectorAll('tbody tr')].map(tr => [...tr.children].map(td => td.innerText.trim())) : []; }"""
+        )
+        context.close()
+        assert shared, (kind, rel)
+        for label, value in shared:
+            assert set(members[columns[label]].fillna("")) == {value}, (kind, label, value)
+        if kind == "group":
+            assert "Object touched" in dict(shared), shared
+        # The newest member: "N of N similar alerts", a link to the group page.
+        alert_rel = str(members["page"].iloc[-1]).removesuffix(".md") + "/"
+        assert "similar alerts" not in (bundled.site / alert_rel / "index.html").read_text("utf-8")
+        context, page = _open(browser, base + alert_rel)
+        line = page.locator("p.fa-similar")
+        line.wait_for(state="visible")
+        text, href = line.inner_text(), line.locator("a").get_attribute("href")
+        box = line.bounding_box()
+        context.close()
+        assert text.startswith(f"{len(members)} of {len(members)} similar alerts"), text
+        assert urljoin(base + alert_rel, href) == base + rel
+        assert box is not None and box["y"] < 768
+    # An alert alone in its group says nothing.
+    sizes = catalog["group"].value_counts()
+    alone = catalog[catalog["group"].map(sizes) == 1]
+    context, page = _open(browser, base + str(alone["page"].iloc[0]).removesuffix(".md") + "/")
+    hidden = page.locator("p.fa-similar").is_hidden()
+    context.close()
+    assert hidden
+
+
+def test_alert_first_screen(bundled: Built, base: str, browser: Any) -> None:
+    """At 1366x768 an alert page's first screen shows the rule, its priority, the summary and
+    the links to the Investigate and Contain steps; the long field reference comes after the
+    guidance."""
+    catalog = bundled.catalog()
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    page = context.new_page()
+    checked = 0
+    for source in ("syscall", "k8s_audit", "aws_cloudtrail"):
+        for rel in catalog[catalog["source"] == source]["page"]:
+            url = base + str(rel).removesuffix(".md") + "/"
+            if "#investigate" not in (bundled.site / str(rel).removesuffix(".md") / "index.html").read_text(
+                "utf-8"
+            ):
+                continue
+            page.goto(url)
+            boxes = page.evaluate(
+                """() => { const b = e => e ? e.getBoundingClientRect().bottom : 9999;
+                   const a = document.querySelector('article');
+                   return {
+                     rule: b(a.querySelector('h1')),
+                     priority: b(a.querySelector('h1 + p .fa-badge')),
+                     summary: b([...a.querySelectorAll('p')].find(p => p.innerText.includes('fired on host'))),
+                     investigate: b(a.querySelector("p.fa-jump a[href='#investigate']")),
+                     contain: b(a.querySelector("p.fa-jump a[href='#contain']")),
+                     guidance: a.querySelector('#investigate').getBoundingClientRect().top,
+                     reference: b(a.querySelector('#output-fields')),
+                   }; }"""
+            )
+            for what in ("rule", "priority", "summary", "investigate", "contain"):
+                assert boxes[what] <= 768, (source, url, what, boxes)
+            assert boxes["reference"] == 9999 or boxes["reference"] > boxes["guidance"], (source, boxes)
+            checked += 1
+            break
+    context.close()
+    assert checked == 3

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +106,23 @@ EVIL_SVGS = [
     '<svg xmlns="http://www.w3.org/2000/svg"><!-- --><set attributeName="onmouseover" to="alert(1)"/></svg>',
     '<svg xmlns="http://www.w3.org/2000/svg"><animate attributeName="href" to="javascript:alert(1)"/></svg>',
     "<html><body onload=alert(1)></body></html>",
+    # A bar's link (issue 13) is page-relative: no scheme, no host, no root path, no escape.
+    *(
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+        f'<a xlink:href="{href}"><path d="M 0 0"/></a></svg>'
+        for href in (
+            "javascript:alert(1)",
+            "JaVaScRiPt&#58;alert(1)",
+            "//evil.example/x/",
+            "https://evil.example/",
+            "/etc/",
+            "../search/?q=a b",
+            '../search/?q=a"',
+            "data:text/html,x",
+        )
+    ),
+    '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+    '<g xlink:href="../rules/x/"/></svg>',
     "not xml at all",
     "",
 ]
@@ -113,6 +131,29 @@ EVIL_SVGS = [
 @pytest.mark.parametrize("svg", EVIL_SVGS)
 def test_a_chart_that_is_not_ours_is_refused(svg: str) -> None:
     assert not is_safe_chart(svg)
+
+
+def test_charts_with_bar_links_are_ours(tmp_path: Path) -> None:
+    """The cache accepts the charts we draw with bar links (a rule name full of URL syntax
+    included), so they are not redrawn every build."""
+    import pandas as pd
+
+    from generator.pages.chart_cache import ChartCache
+
+    df = pd.DataFrame(
+        {
+            "time_ns": [1_763_000_000_000_000_000, 1_763_100_000_000_000_000],
+            "priority": [2, 4],
+            "rule": ['a://b?c=d&e="f"#g', "x"],
+        }
+    )
+    cache = ChartCache(tmp_path)
+    cache.daily(df, "Alerts per day", "rules/x/index.md", {"rule": str(df["rule"][0])})
+    cache.priorities(df, "Alerts by priority")
+    cache.top_rules(df, "Top rules")
+    svgs = [p.read_text("utf-8") for p in tmp_path.glob("*.svg")]
+    assert len(svgs) == 3 and all("<a xlink:href=" in s for s in svgs)
+    assert all(is_safe_chart(s) for s in svgs)
 
 
 def test_a_tampered_or_garbage_chart_cache_is_redrawn_never_inlined(

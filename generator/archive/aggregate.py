@@ -88,6 +88,9 @@ def groups(df: pd.DataFrame) -> pd.DataFrame:
         "cmdline",
         "image",
         "user",
+        "source",
+        "action",
+        "target",
         "page",
     ]
     if df.empty:
@@ -97,7 +100,19 @@ def groups(df: pd.DataFrame) -> pd.DataFrame:
         alerts=("id", "size"), first_ns=("time_ns", "min"), last_ns=("time_ns", "max")
     )
     latest = ordered.drop_duplicates("group").set_index("group")[
-        ["rule", "host", "priority", "proc_name", "cmdline", "image", "user", "page"]
+        [
+            "rule",
+            "host",
+            "priority",
+            "proc_name",
+            "cmdline",
+            "image",
+            "user",
+            "source",
+            "action",
+            "target",
+            "page",
+        ]
     ]
     out = stats.join(latest).reset_index()
     return out.sort_values(["alerts", "group"], ascending=[False, True], kind="stable")[columns].reset_index(

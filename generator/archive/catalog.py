@@ -14,6 +14,9 @@ import pyarrow as pa
 #: ``received`` is when the build that first archived the alert started (ns since the epoch;
 #: 0 for alerts archived before the column existed): "latest" lists and the feed never rank an
 #: alert as newer than that, whatever time its sender wrote (``aggregate.latest_first``).
+#: ``action`` and ``target`` say what a k8s audit or cloud alert did and to what (issue 13:
+#: listings show it where a syscall alert shows its command), see ``ingest.action_and_target``;
+#: empty for syscall alerts and for months written before the columns existed.
 SCHEMA = pa.schema(
     [
         ("id", pa.string()),
@@ -30,6 +33,8 @@ SCHEMA = pa.schema(
         ("pod", pa.string()),
         ("container_id", pa.string()),
         ("user", pa.string()),
+        ("action", pa.string()),
+        ("target", pa.string()),
         ("page", pa.string()),
         ("group", pa.string()),
         ("origin", pa.string()),

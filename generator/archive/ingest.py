@@ -13,7 +13,7 @@ import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,14 +101,71 @@ def group_key(rule: str, host: str, proc_name: str, cmdline: str, image: str, ou
     return digest[:16]
 
 
+#: The cloud API call of an alert, by the field each plugin names it in.
+_CLOUD_ACTIONS = ("ct.name", "gcp.methodName", "okta.evt.type", "github.type")
+#: The cloud resource an API call touched: the first of these the alert has.
+_CLOUD_TARGETS = (
+    "ct.request.bucketname",
+    "ct.request.username",
+    "ct.request.groupname",
+    "ct.request.rolename",
+    "ct.request.policyname",
+    "ct.request.functionname",
+    "ct.request.cluster",
+    "ct.request.servicename",
+    "ct.request.name",
+    "ct.resources",
+    "gcp.storage.bucket",
+    "gcp.resource.name",
+    "github.repo",
+)
+
+
+def action_and_target(f: Mapping[str, Any]) -> tuple[str, str]:
+    """What a k8s audit or cloud alert did and the object it touched, for listings and groups.
+
+    k8s: ``verb resource/name`` (``create clusterrolebindings/admin``) and the object with its
+    namespace (``clusterrolebindings/admin in kube-system``); cloud: the API call
+    (``CreateUser``) and the first named resource. Syscall alerts have neither ("").
+    """
+    verb, resource = _text(f.get("ka.verb")), _text(f.get("ka.target.resource"))
+    if verb or resource:
+        obj = "/".join(
+            p for p in (resource, _text(f.get("ka.target.name")), _text(f.get("ka.target.subresource"))) if p
+        )
+        ns = _text(f.get("ka.target.namespace"))
+        return f"{verb} {obj}".strip(), f"{obj} in {ns}" if obj and ns else obj
+    action = next((_text(f.get(k)) for k in _CLOUD_ACTIONS if _text(f.get(k))), "")
+    target = next((_text(f.get(k)) for k in _CLOUD_TARGETS if _text(f.get(k))), "")
+    return action, target
+
+
+def _image(f: Mapping[str, Any]) -> str:
+    image = _text(f.get("container.image.repository"))
+    tag = _text(f.get("container.image.tag"))
+    return f"{image}:{tag}" if image and tag else image
+
+
+def group_of(alert: FalcoAlert) -> str:
+    """The alert's repeat group (:func:`group_key` of its own fields): an alert page names its
+    group without the catalog."""
+    f = alert.output_fields
+    return group_key(
+        alert.rule,
+        alert.host,
+        _text(f.get("proc.name")),
+        _text(f.get("proc.cmdline")),
+        _image(f),
+        alert.output,
+    )
+
+
 def catalog_row(aid: str, alert: FalcoAlert, raw_text: str, origin: str) -> dict[str, Any]:
     """The compact columns the aggregates, listings and search filters need."""
     f = alert.output_fields
-    image = _text(f.get("container.image.repository"))
-    tag = _text(f.get("container.image.tag"))
-    if image and tag:
-        image = f"{image}:{tag}"
+    image = _image(f)
     proc_name, cmdline = _text(f.get("proc.name")), _text(f.get("proc.cmdline"))
+    action, target = action_and_target(f)
     return {
         "id": aid,
         "time_ns": alert.time_ns,
@@ -125,6 +182,8 @@ def catalog_row(aid: str, alert: FalcoAlert, raw_text: str, origin: str) -> dict
         "pod": _text(f.get("k8s.pod.name")),
         "container_id": _text(f.get("container.id")),
         "user": _text(f.get("user.name")) or _text(f.get("ka.user.name")) or _text(f.get("ct.user")),
+        "action": action,
+        "target": target,
         "page": alert_page(aid, alert.time_ns),
         "group": group_key(alert.rule, alert.host, proc_name, cmdline, image, alert.output),
         "origin": origin,

@@ -3,7 +3,8 @@
 The record of every build is kept in the state folder (:meth:`State.news_history`) and survives
 full rebuilds, so the "What's new" pages (:mod:`generator.pages.news`) are re-rendered from it
 instead of being forgotten. Build numbers depend only on the sequence of inputs, never on the
-wall clock, so the same input gives the same pages.
+wall clock; when a build ran is recorded once, with its novelties, so re-rendering a page
+later gives the same bytes.
 """
 
 from __future__ import annotations
@@ -23,10 +24,14 @@ class BuildNews:
     new_rules: list[str] = field(default_factory=list)
     new_hosts: list[str] = field(default_factory=list)
     grown_groups: dict[str, int] = field(default_factory=dict)
+    #: When the build ran (the build's clock, ns since the epoch; 0: recorded before this
+    #: field existed). Recorded once, so re-rendering the page later gives the same bytes.
+    built_ns: int = 0
 
 
-def compute(number: int, new: pd.DataFrame, before: pd.DataFrame) -> BuildNews | None:
-    """What ``new`` adds to the archive as it was ``before`` (None when nothing is new)."""
+def compute(number: int, new: pd.DataFrame, before: pd.DataFrame, built_ns: int = 0) -> BuildNews | None:
+    """What ``new`` adds to the archive as it was ``before`` (None when nothing is new), by
+    the build that ran at ``built_ns``."""
     if new.empty:
         return None
     known_groups = set(before["group"]) if len(before) else set()
@@ -39,4 +44,5 @@ def compute(number: int, new: pd.DataFrame, before: pd.DataFrame) -> BuildNews |
         new_rules=sorted(set(new["rule"]) - set(before["rule"] if len(before) else [])),
         new_hosts=sorted(set(new["host"]) - set(before["host"] if len(before) else [])),
         grown_groups=grown,
+        built_ns=built_ns,
     )

@@ -97,6 +97,7 @@ def _well_formed(news: BuildNews) -> bool:
         and all(isinstance(n, str) for n in news.new_hosts)
         and isinstance(news.grown_groups, dict)
         and all(isinstance(k, str) and type(v) is int for k, v in news.grown_groups.items())
+        and type(news.built_ns) is int
     )
 
 
@@ -225,10 +226,14 @@ class State:
             frame = empty_frame()
             return frame[columns] if columns else frame
         wanted = columns or SCHEMA.names
-        if "received" in wanted and "received" not in pq.read_schema(path).names:
-            # Written before the column existed: when those alerts arrived is not known (0).
-            frame = pq.read_table(path, columns=[c for c in wanted if c != "received"]).to_pandas()
-            frame["received"] = pd.Series(0, index=frame.index, dtype="int64")
+        missing = [c for c in wanted if c not in pq.read_schema(path).names]
+        if missing:
+            # Written before the columns existed: when those alerts arrived is not known (0),
+            # what they did (``action``, ``target``) is "" until a full build reads them again.
+            frame = pq.read_table(path, columns=[c for c in wanted if c not in missing]).to_pandas()
+            for name in missing:
+                frame[name] = pd.Series(0 if name == "received" else "", index=frame.index)
+                frame[name] = frame[name].astype(empty_frame()[name].dtype)
             return frame[wanted]
         return pq.read_table(path, columns=columns).to_pandas()
 

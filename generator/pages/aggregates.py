@@ -11,6 +11,7 @@ part of the site. The overview pages, dashboard and news are cheap and always re
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +21,12 @@ import pandas as pd
 from generator.archive import aggregate
 from generator.pages.chart_cache import ChartCache
 from generator.pages.escape import name_visible
-from generator.pages.render import PAGE_SIZE, Renderer, rows
+from generator.pages.render import PAGE_SIZE, Renderer, rows, what_of
 from generator.read.models import Priority
 from generator.urls import (
     GROUPS_INDEX,
     group_page,
+    group_similar,
     host_page,
     news_page,
     priority_page,
@@ -209,7 +211,9 @@ def _dimension_pages(
                 kind=dim.kind,
                 name=dim.name(value),
                 stats=_stats(alerts),
-                chart=charts.daily(alerts, f"Alerts per day: {dim.name(value)}"),
+                chart=charts.daily(
+                    alerts, f"Alerts per day: {dim.name(value)}", page, _search_filters(dim.key, value)
+                ),
                 info=rules.get(value) if dim.key == "rule" else None,
                 badge=int(value) if dim.key == "priority" else None,
                 by_priority=[(Priority(int(p)).label, n) for p, n in by_priority.items()]
@@ -228,6 +232,12 @@ def _dimension_pages(
         yield from _listings(
             alerts, page, folder, dim.kind, dim.name(value), renderer, changes, (dim.key, value), **show
         )
+
+
+def _search_filters(key: str, value: Any) -> dict[str, str]:
+    """What a rule's or host's daily chart keeps in the search its bars link to (a priority
+    page's bars name their priority anyway)."""
+    return {key: str(value)} if key in ("rule", "host") else {}
 
 
 def _stats(alerts: pd.DataFrame) -> dict[str, int]:
@@ -307,12 +317,52 @@ def _group_rows(table: pd.DataFrame | None, from_page: str, limit: int = 100) ->
     if table is None or table.empty:
         return []
     top = table.sort_values(["last_ns", "group"], ascending=[False, True], kind="stable").head(limit)
+    what, kinds = what_of(top)
     out = []
-    for rec in top.to_dict("records"):
+    for rec, w, kind in zip(top.to_dict("records"), what, kinds, strict=True):
         target = group_page(rec["group"]) if rec["alerts"] > 1 else rec["page"]
-        what = rec["cmdline"] or rec["proc_name"] or rec["user"] or ""
-        out.append({**rec, "href": url_link(from_page, target), "what": what[:120]})
+        out.append({**rec, "href": url_link(from_page, target), "what": w[:120], "what_kind": kind})
     return out
+
+
+#: Facts a group's alerts may share besides the rule, host and output its key is made of:
+#: (label, catalog column). A group page lists those every member has alike, no other.
+SHARED_FIELDS = [
+    ("Process", "proc_name"),
+    ("Command line", "cmdline"),
+    ("Image", "image"),
+    ("Request", "action"),
+    ("Object touched", "target"),
+    ("Namespace", "namespace"),
+    ("Pod", "pod"),
+    ("User or actor", "user"),
+]
+#: A group's ``similar.json`` lists its members' IDs up to this size (only the count beyond).
+SIMILAR_IDS = 1000
+
+
+def _shared(alerts: pd.DataFrame) -> tuple[list[tuple[str, str]], list[tuple[str, int]]]:
+    """What every alert of a group has alike (label, value), and what differs (label, values)."""
+    shared, varied = [], []
+    cloud = not (alerts["source"] == "k8s_audit").all()
+    for label, column in SHARED_FIELDS:
+        values = alerts[column].fillna("").unique()
+        name = "Action" if column == "action" and cloud else label
+        if len(values) == 1 and values[0] != "":
+            shared.append((name, str(values[0])))
+        elif len(values) > 1:
+            varied.append((name, len(values)))
+    return shared, varied
+
+
+def _similar_json(alerts: pd.DataFrame) -> str:
+    """The group's size and (up to :data:`SIMILAR_IDS`) its members oldest first, for the
+    "N of M similar alerts" line of its alert pages (``fa-page.js``)."""
+    ids = aggregate.oldest_first(alerts)["id"].tolist()
+    data: dict[str, Any] = {"alerts": len(ids)}
+    if len(ids) <= SIMILAR_IDS:
+        data["ids"] = ids
+    return json.dumps(data, separators=(",", ":")) + "\n"
 
 
 #: The groups index lists this many groups, newest first (every group is on its rule's and host's pages).
@@ -337,6 +387,7 @@ def group_pages(df: pd.DataFrame, renderer: Renderer, changes: Changes = EVERYTH
         clean = ~repeated["group"].isin(touched)
         for group, count in zip(repeated.loc[clean, "group"], repeated.loc[clean, "alerts"], strict=True):
             yield from _kept(group_page(group), int(count))
+            yield group_similar(group), None
         repeated = repeated[~clean]
     if repeated.empty:
         return
@@ -346,11 +397,15 @@ def group_pages(df: pd.DataFrame, renderer: Renderer, changes: Changes = EVERYTH
         page = group_page(rec["group"])
         folder = page.removesuffix("index.md")
         alerts = by_group[rec["group"]]
+        shared, varied = _shared(alerts)
+        yield group_similar(rec["group"]), _similar_json(alerts)
         yield (
             page,
             renderer.page(
                 "repeated.md.j2",
                 g=rec,
+                shared=shared,
+                varied=varied,
                 rule_href=url_link(page, rule_page(rec["rule"])),
                 host_href=url_link(page, host_page(rec["host"])),
                 latest=rows(aggregate.latest_first(alerts).head(PAGE_SIZE), page),
@@ -396,9 +451,9 @@ def dashboard(df: pd.DataFrame, renderer: Renderer, charts: ChartCache, latest_n
         urgent=rows(urgent, page),
         news=_news_summary(df, latest_news, page),
         charts=[
-            charts.daily(df, "Alerts per day"),
-            charts.priorities(df, "Alerts by priority"),
-            charts.top_rules(df, "Top rules"),
+            charts.daily(df, "Alerts per day", page),
+            charts.priorities(df, "Alerts by priority", page),
+            charts.top_rules(df, "Top rules", page),
         ]
         if len(df)
         else [],

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -20,6 +20,8 @@ import pandas as pd
 from generator.files import atomic_write
 from generator.pages import charts
 from generator.pages.escape import Markup
+from generator.read.models import Priority
+from generator.urls import DASHBOARD, priority_page, rule_page, search_link, url_link
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ _XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 _ELEMENTS = frozenset(
     _SVG + tag
     for tag in (  # noqa: SIM905 (a word list reads better than 17 quoted strings)
-        "svg g path text tspan use defs title desc style clipPath rect line polyline polygon circle ellipse"
+        "svg g a path text tspan use defs title desc style clipPath rect line polyline polygon circle ellipse"
     ).split()
 )
 _ATTRIBUTES = frozenset(
@@ -51,6 +53,10 @@ _ATTRIBUTES = frozenset(
 #: Markup that never appears in our charts and could hide something from the checks below.
 _NOT_OURS = re.compile(r"<!(?!--)|<!\[CDATA\[|<\?(?!xml )|<!--", re.IGNORECASE)
 _ESCAPING_VALUE = re.compile(r"javascript:|data:|@import|expression\(|url\((?!#)", re.IGNORECASE)
+#: A bar's link (``<a>`` only): page-relative, percent-encoded, no scheme, host or root path.
+_BAR_LINK = re.compile(
+    r"(?:\.\./)*[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*/(?:\?[A-Za-z0-9._~%&=-]*)?|\?[A-Za-z0-9._~%&=-]*"
+)
 
 
 def is_safe_chart(svg: str) -> bool:
@@ -58,7 +64,9 @@ def is_safe_chart(svg: str) -> bool:
 
     Cached charts are inlined into pages as raw HTML, so the cache is not trusted: no script,
     no event handler (``on*``), no foreign object, no link but to a fragment of the chart
-    itself, no DOCTYPE or entity (no XML bombs), no external ``url(...)`` in styles.
+    itself or, on a bar's ``<a>``, a page-relative URL of the site (``../../rules/x/``,
+    ``search/?priority=Critical&from=...``: no scheme, no host, no root path),
+    no DOCTYPE or entity (no XML bombs), no external ``url(...)`` in styles.
     """
     if _NOT_OURS.search(svg.split("?>", 1)[-1] if svg.startswith("<?xml ") else svg):
         return False
@@ -75,7 +83,8 @@ def is_safe_chart(svg: str) -> bool:
             return False
         for name, value in element.attrib.items():
             if name in (_XLINK_HREF, "href"):
-                if not value.startswith("#"):
+                bar_link = element.tag == _SVG + "a" and _BAR_LINK.fullmatch(value)
+                if not value.startswith("#") and not bar_link:
                     return False
             elif not (name in _ATTRIBUTES or name.startswith("data-")):
                 return False
@@ -98,8 +107,12 @@ class ChartCache:
         numbers: pd.DataFrame | pd.Series,
         draw: Callable[[], str],
         caption: str = "",
+        links: str = "",
     ) -> Markup:
-        h = hashlib.sha256(_CHARTS_CODE + f"{kind}\0{title}\0".encode("utf-8", "surrogatepass"))
+        """The chart of ``numbers``: cached, or drawn now. ``links`` names where its bars link
+        (the same numbers on another page link elsewhere, so they are another chart)."""
+        key_text = f"{kind}\0{title}\0{links}\0"
+        h = hashlib.sha256(_CHARTS_CODE + key_text.encode("utf-8", "surrogatepass"))
         h.update(pd.util.hash_pandas_object(numbers, index=True).to_numpy().tobytes())
         key = h.hexdigest()[:24]
         self.used.add(key)
@@ -119,8 +132,12 @@ class ChartCache:
             atomic_write(path, svg)
         return charts.svg_for_markdown(svg, caption)
 
-    def daily(self, df: pd.DataFrame, title: str) -> Markup:
-        """Alerts per day (last :data:`DAYS` days up to the newest alert), stacked by priority."""
+    def daily(
+        self, df: pd.DataFrame, title: str, page: str = DASHBOARD, filters: Mapping[str, str] | None = None
+    ) -> Markup:
+        """Alerts per day (last :data:`DAYS` days up to the newest alert), stacked by priority;
+        each bar segment links to the search for that priority and UTC day within ``filters``
+        (the rule or host of ``page``)."""
         recent = df[df["time_ns"] > int(df["time_ns"].max()) - DAYS * _DAY_NS] if len(df) else df
         days = pd.to_datetime(recent["time_ns"], unit="ns", utc=True).dt.strftime("%Y-%m-%d")
         numbers = pd.crosstab(days, recent["priority"]) if len(recent) else pd.DataFrame()
@@ -132,21 +149,53 @@ class ChartCache:
             )
         else:
             caption += f"all {len(df):,} {'alert' if len(df) == 1 else 'alerts'}"
+        caption += "; a bar opens the search for its priority and day"
+        fixed = dict(filters or {})
+
+        def link(priority: str, day: str) -> str:
+            return search_link(page, {**fixed, "priority": priority, "from": day, "to": day})
+
         return self._get(
-            "daily", title, numbers, lambda: charts.daily_by_priority_svg(recent, title), caption
+            "daily",
+            title,
+            numbers,
+            lambda: charts.daily_by_priority_svg(recent, title, link=link),
+            caption,
+            links=search_link(page, fixed),
         )
 
-    def priorities(self, df: pd.DataFrame, title: str) -> Markup:
+    def priorities(self, df: pd.DataFrame, title: str, page: str = DASHBOARD) -> Markup:
+        """Alerts per priority; each bar links to its priority's page."""
         numbers = df["priority"].value_counts().sort_index()
-        caption = f"{title}: all {len(df):,} alerts"
+        caption = f"{title}: all {len(df):,} alerts; a bar opens its priority's page"
+        present = {
+            Priority(int(p)).label: url_link(page, priority_page(Priority(int(p)))) for p in numbers.index
+        }
         return self._get(
-            "priorities", title, numbers, lambda: charts.priority_distribution_svg(df, title), caption
+            "priorities",
+            title,
+            numbers,
+            lambda: charts.priority_distribution_svg(df, title, links=present),
+            caption,
+            links=url_link(page, DASHBOARD),
         )
 
-    def top_rules(self, df: pd.DataFrame, title: str) -> Markup:
+    def top_rules(self, df: pd.DataFrame, title: str, page: str = DASHBOARD) -> Markup:
+        """The rules with the most alerts; each bar links to its rule's page."""
         numbers = df["rule"].value_counts().sort_index()
-        caption = f"{title}: the 10 rules with the most of all {len(df):,} alerts"
-        return self._get("top-rules", title, numbers, lambda: charts.top_rules_svg(df, title), caption)
+        caption = (
+            f"{title}: the 10 rules with the most of all {len(df):,} alerts; a bar opens the rule's page"
+        )
+        top = numbers.sort_values(ascending=False, kind="stable").index[:50]
+        links = {str(rule): url_link(page, rule_page(str(rule))) for rule in top}
+        return self._get(
+            "top-rules",
+            title,
+            numbers,
+            lambda: charts.top_rules_svg(df, title, links=links),
+            caption,
+            links=url_link(page, DASHBOARD),
+        )
 
     def prune(self) -> None:
         """Delete cached charts that this build did not use."""

@@ -26,6 +26,13 @@ What every chart returned here looks like (the contract the pages and browser te
   - priority distribution: ``data-counts`` = ``{"Critical": n, ...}`` (priorities with alerts);
   - top rules: ``data-counts`` = ``[["rule name", n], ...]`` in drawing order.
 
+Bars can be links to the listing they count (issue 13): a priority bar to the priority's page,
+a top-rules bar to the rule's page, a daily bar segment to the search page filtered to that
+priority and UTC day. A linked bar is its own ``<a xlink:href="..." aria-label="...">``
+(``Artist.set_url``; matplotlib's ``target="_blank"`` is dropped); the caller gives
+page-relative URLs (``generator.urls``), which :func:`generator.pages.chart_cache.is_safe_chart`
+accepts only without a scheme.
+
 Alert text (rule names above all) is attacker-controlled. It is made visible with
 :func:`generator.pages.escape.visible` before matplotlib lays it out (control and bidi characters
 would be invalid XML or reorder text), mathtext is switched off (``$`` would otherwise be
@@ -46,6 +53,7 @@ import io
 import json
 import re
 import warnings
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -111,6 +119,10 @@ _RC = {
 }
 _METADATA: dict[str, Any] = {"Date": None, "Creator": None}
 _CHART_ID = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+#: A daily chart's bar segment -> the listing it counts: ``(priority label, UTC day) -> URL``.
+DayLink = Callable[[str, str], str]
+#: Bars drawn as links: ``(link target, accessible name)`` in the order the placeholders were set.
+Anchors = list[tuple[str, str]]
 
 
 # -- the numbers --------------------------------------------------------------------------------
@@ -278,11 +290,30 @@ _STYLE_BLOCK = re.compile(r"\s*<defs>\s*<style[^>]*>[^<]*</style>\s*</defs>", re
 _TOKEN = re.compile(r"<[^>]*>|[^<]+")
 _ID_ATTR = re.compile(r'(\sid=")([^"]*)(")')
 _ID_REF = re.compile(r'(url\(#|href="#)([^)"]*)')
+_ANCHOR = re.compile(r'<a xlink:href="fa-link-(\d+)" target="_blank">')
 
 
-def _finish(svg: str, cid: str, *, title: str, desc: str, attrs: dict[str, str]) -> str:
+def _placeholder(anchors: Anchors, url: str, label: str) -> str:
+    """A stand-in URL for ``Artist.set_url``; :func:`_finish` puts the real link in its place."""
+    anchors.append((url, label))
+    return f"fa-link-{len(anchors) - 1}"
+
+
+def _finish(
+    svg: str, cid: str, *, title: str, desc: str, attrs: dict[str, str], anchors: Anchors | None = None
+) -> str:
     """Make matplotlib's SVG accessible, page-safe and inert (see the module docstring)."""
     body = _PROLOG.sub("", svg, count=1)
+    if anchors:
+        # URL and name entity-encoded like any text here: inert for Markdown, decoded by the browser.
+        links = anchors
+        body = _ANCHOR.sub(
+            lambda m: (
+                f'<a xlink:href="{md_str(links[int(m.group(1))][0])}"'
+                f' aria-label="{md_str(_shown(links[int(m.group(1))][1]))}">'
+            ),
+            body,
+        )
     body = _METADATA_BLOCK.sub("", body, count=1)
     # matplotlib's ``*{stroke-linejoin...}`` would style the whole HTML page once inlined.
     body = _STYLE_BLOCK.sub("", body, count=1)
@@ -317,8 +348,9 @@ def _finish(svg: str, cid: str, *, title: str, desc: str, attrs: dict[str, str])
 # -- the charts -----------------------------------------------------------------------------------
 
 
-def _draw_daily(fig: Figure, data: dict[str, Any]) -> str:
-    """Draw the stacked daily bars; returns the ``<desc>`` sentence."""
+def _draw_daily(fig: Figure, data: dict[str, Any], link: DayLink | None, anchors: Anchors) -> str:
+    """Draw the stacked daily bars (with ``link``, every segment its own link); returns the
+    ``<desc>`` sentence."""
     if not data["total"]:
         _no_alerts(fig)
         return "No alerts."
@@ -334,8 +366,19 @@ def _draw_daily(fig: Figure, data: dict[str, Any]) -> str:
         nz = heights > 0
         colour = PRIORITY_COLOURS[Priority[label.upper()]]
         xs, base = x[nz], bottom[nz]
-        path = _boxes(xs - 0.4, xs + 0.4, base, base + heights[nz])
-        ax.add_artist(PathPatch(path, facecolor=colour, edgecolor="none", linewidth=0))
+        if link is None:
+            path = _boxes(xs - 0.4, xs + 0.4, base, base + heights[nz])
+            ax.add_artist(PathPatch(path, facecolor=colour, edgecolor="none", linewidth=0))
+        else:  # one element per segment: each is the link to its own listing
+            for i in np.flatnonzero(nz):
+                day, count = data["days"][i], int(heights[i])
+                box = _boxes(
+                    x[i : i + 1] - 0.4, x[i : i + 1] + 0.4, bottom[i : i + 1], bottom[i : i + 1] + count
+                )
+                patch = PathPatch(box, facecolor=colour, edgecolor="none", linewidth=0)
+                name = f"{label} on {day}: {_plural(count, 'alert')}"
+                patch.set_url(_placeholder(anchors, link(label, day), name))
+                ax.add_artist(patch)
         bottom += heights
         handles.append((colour, f"{label} ({data['priority_totals'][label]})"))
     ax.set_xlim(-0.5 - pad, n - 0.5 + pad)
@@ -366,16 +409,33 @@ def _legend(fig: Figure, entries: list[tuple[str, str]]) -> None:
         fig.text(0.825, top - row * 0.4, text, va="center", ha="left", color=_TEXT, parse_math=False)
 
 
-def _draw_hbars(fig: Figure, labels: list[str], counts: list[int], colours: list[str], left: float) -> None:
-    """Horizontal bars, first label on top, the count written at the end of each bar."""
+def _draw_hbars(
+    fig: Figure,
+    labels: list[str],
+    counts: list[int],
+    colours: list[str],
+    left: float,
+    links: list[tuple[str, str] | None] | None = None,
+    anchors: Anchors | None = None,
+) -> None:
+    """Horizontal bars, first label on top, the count written at the end of each bar; a bar
+    with a ``links`` entry ``(url, accessible name)`` is drawn as its own link."""
     rows = len(labels)
     height = fig.get_figheight()
     ax = fig.add_axes((left, 0.1 / height, 0.9 - left, 1 - 0.2 / height))
     _style_axes(ax, left_only=True)
     y = np.arange(rows, dtype=float)
     widths = np.asarray(counts, dtype=float)
-    for colour in dict.fromkeys(colours):
-        mask = np.asarray([c == colour for c in colours])
+    linked = [False] * rows
+    for i, target in enumerate(links or []):
+        if target is not None and counts[i] and anchors is not None:
+            linked[i] = True
+            box = _boxes(np.zeros(1), widths[i : i + 1], y[i : i + 1] - 0.35, y[i : i + 1] + 0.35)
+            patch = PathPatch(box, facecolor=colours[i], edgecolor="none", linewidth=0)
+            patch.set_url(_placeholder(anchors, *target))
+            ax.add_artist(patch)
+    for colour in dict.fromkeys(c for c, done in zip(colours, linked, strict=True) if not done):
+        mask = np.asarray([c == colour and not done for c, done in zip(colours, linked, strict=True)])
         path = _boxes(np.zeros(int(mask.sum())), widths[mask], y[mask] - 0.35, y[mask] + 0.35)
         ax.add_artist(PathPatch(path, facecolor=colour, edgecolor="none", linewidth=0))
     peak = max(1.0, float(widths.max()))
@@ -387,18 +447,22 @@ def _draw_hbars(fig: Figure, labels: list[str], counts: list[int], colours: list
     ax.set_xticks([])
 
 
-def daily_by_priority_svg(df: pd.DataFrame, title: str, *, chart_id: str | None = None) -> str:
+def daily_by_priority_svg(
+    df: pd.DataFrame, title: str, *, chart_id: str | None = None, link: DayLink | None = None
+) -> str:
     """Alerts per UTC day as bars stacked by priority (most severe at the bottom).
 
     Every day between the first and the last alert gets a slot, so quiet days show as gaps
     instead of silently disappearing. ``chart_id`` overrides the content-derived id prefix
-    (needed only when the very same chart appears twice on one page).
+    (needed only when the very same chart appears twice on one page). ``link(priority label,
+    day)`` makes every bar segment a link to the listing of those alerts.
     """
     data = chart_data(df)
     cid = _chart_id("daily-by-priority", title, data, chart_id)
+    anchors: Anchors = []
     with _style(cid):
         fig = Figure(figsize=(8.0, 2.6), dpi=72)
-        desc = _draw_daily(fig, data)
+        desc = _draw_daily(fig, data, link, anchors)
         svg = _save(fig)
     daily = {d: t for d, t in zip(data["days"], data["totals"], strict=True) if t}
     attrs = {
@@ -406,22 +470,31 @@ def daily_by_priority_svg(df: pd.DataFrame, title: str, *, chart_id: str | None 
         "data-total": str(data["total"]),
         "data-daily": _json_attr(daily),
     }
-    return _finish(svg, cid, title=title, desc=desc, attrs=attrs)
+    return _finish(svg, cid, title=title, desc=desc, attrs=attrs, anchors=anchors)
 
 
-def priority_distribution_svg(df: pd.DataFrame, title: str, *, chart_id: str | None = None) -> str:
+def priority_distribution_svg(
+    df: pd.DataFrame, title: str, *, chart_id: str | None = None, links: Mapping[str, str] | None = None
+) -> str:
     """Alerts per priority as horizontal bars, all eight priorities, most severe on top.
 
     Showing the empty priorities too keeps every distribution chart on the site comparable.
+    ``links`` (priority label -> URL) makes each bar with alerts a link, to the priority's page.
     """
     counts = _priority_counts(df)
     total = sum(counts)
     present = {label: n for label, n in zip(_LABELS, counts, strict=True) if n}
     cid = _chart_id("priority-distribution", title, counts, chart_id)
+    anchors: Anchors = []
+    targets: list[tuple[str, str] | None] = [
+        (links[label], f"{label}: {_plural(n, 'alert')}") if links and label in links else None
+        for label, n in zip(_LABELS, counts, strict=True)
+    ]
     with _style(cid):
         fig = Figure(figsize=(6.0, 2.4), dpi=72)
         if total:
-            _draw_hbars(fig, _LABELS, counts, [PRIORITY_COLOURS[p] for p in Priority], left=0.17)
+            colours = [PRIORITY_COLOURS[p] for p in Priority]
+            _draw_hbars(fig, _LABELS, counts, colours, left=0.17, links=targets, anchors=anchors)
             desc = f"Alerts by priority: {_priority_phrase(present)} ({total} in total)."
         else:
             _no_alerts(fig)
@@ -432,11 +505,19 @@ def priority_distribution_svg(df: pd.DataFrame, title: str, *, chart_id: str | N
         "data-total": str(total),
         "data-counts": _json_attr(present),
     }
-    return _finish(svg, cid, title=title, desc=desc, attrs=attrs)
+    return _finish(svg, cid, title=title, desc=desc, attrs=attrs, anchors=anchors)
 
 
-def top_rules_svg(df: pd.DataFrame, title: str, limit: int = 10, *, chart_id: str | None = None) -> str:
-    """The ``limit`` rules with the most alerts, as horizontal bars (ties: by name).
+def top_rules_svg(
+    df: pd.DataFrame,
+    title: str,
+    limit: int = 10,
+    *,
+    chart_id: str | None = None,
+    links: Mapping[str, str] | None = None,
+) -> str:
+    """The ``limit`` rules with the most alerts, as horizontal bars (ties: by name); with
+    ``links`` (rule -> URL) each bar is a link, to the rule's page.
 
     The figure height follows the number of bars (fixed per bar), so bars look the same on
     every page. Long rule names are cut in the tick label; the ``<desc>`` names them in full.
@@ -444,11 +525,17 @@ def top_rules_svg(df: pd.DataFrame, title: str, limit: int = 10, *, chart_id: st
     top = _top_rules(df, limit)
     total = len(df)
     cid = _chart_id("top-rules", title, [top, total], chart_id)
+    anchors: Anchors = []
+    targets: list[tuple[str, str] | None] = [
+        (links[rule], f"{rule}: {_plural(n, 'alert')}") if links and rule in links else None
+        for rule, n in top
+    ]
     with _style(cid):
         fig = Figure(figsize=(8.0, 0.3 + 0.24 * max(len(top), 2)), dpi=72)
         if top:
             labels = [_label(rule) for rule, _ in top]
-            _draw_hbars(fig, labels, [n for _, n in top], [_NEUTRAL] * len(top), left=0.42)
+            counts = [n for _, n in top]
+            _draw_hbars(fig, labels, counts, [_NEUTRAL] * len(top), left=0.42, links=targets, anchors=anchors)
             listed = "; ".join(f"{_shown(rule)}: {n}" for rule, n in top)
             distinct = int(df["rule"].nunique())
             desc = (
@@ -464,7 +551,7 @@ def top_rules_svg(df: pd.DataFrame, title: str, limit: int = 10, *, chart_id: st
         "data-total": str(total),
         "data-counts": _json_attr([[rule, n] for rule, n in top]),
     }
-    return _finish(svg, cid, title=title, desc=desc, attrs=attrs)
+    return _finish(svg, cid, title=title, desc=desc, attrs=attrs, anchors=anchors)
 
 
 # -- Markdown -------------------------------------------------------------------------------------

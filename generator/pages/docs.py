@@ -14,6 +14,7 @@ import itertools
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,19 +57,28 @@ class Written:
     changed: int
     #: Pages of alerts new to the archive: their searchable text changed.
     searchable: list[str]
+    #: What ``build.json`` says (:func:`build_info`).
+    built: dict[str, Any]
 
 
-def build_info(report: Any) -> dict[str, Any]:
-    """``build.json``: the build's time, version and mode. Only this file, the build report and
-    the feed's ``updated`` carry the build time; every other page stays byte-identical for the
-    same input (the footer and the home page read this file in the browser)."""
+def build_info(report: Any, seconds: float = 0.0) -> dict[str, Any]:
+    """``build.json``: the build's time, version, mode and duration (``seconds`` so far: the
+    published site's copy is written again with the whole build's, see ``build.py``). Only
+    this file, the build report, the news and the feed's ``updated`` carry the build time;
+    every other page stays byte-identical for the same input (the footer and the home page
+    read this file in the browser)."""
     now_ns = time.time_ns()
     return {
         "time": datetime.fromtimestamp(now_ns // 1_000_000_000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "time_ns": now_ns,
         "version": __version__,
         "mode": report.mode,
+        "seconds": round(seconds, 1),
     }
+
+
+def build_info_json(info: dict[str, Any]) -> str:
+    return json.dumps(info, indent=1) + "\n"
 
 
 def write_docs(
@@ -83,6 +93,7 @@ def write_docs(
     charts: ChartCache,
     feed_priority: Priority,
     report: Any,
+    elapsed: Callable[[], float] = lambda: 0.0,
 ) -> Written:
     """Write every aggregate page and data file (``alerts``: the alert pages already rendered,
     see :func:`~generator.pages.alert_pages.render_alert_pages`); remove pages no longer in the site."""
@@ -108,8 +119,8 @@ def write_docs(
     writer.write(ATTACK, attack.attack_page(catalog, guidance.rules, guidance.playbooks, renderer))
     for path, text in news_pages.pages(history, catalog, renderer):
         writer.write(path, text)
-    built = build_info(report)
-    writer.write(BUILD_INFO, json.dumps(built, indent=1) + "\n")
+    built = build_info(report, elapsed())
+    writer.write(BUILD_INFO, build_info_json(built))
     writer.write(FEED, outputs.feed_xml(catalog, history, feed_priority, options.site_url, built["time_ns"]))
     for path, data in outputs.export_files(catalog):
         writer.write(path, data)
@@ -124,14 +135,18 @@ def write_docs(
         rendered=writer.written | alert_files,
         changed=len(writer.changed) + len(alert_changes),
         searchable=[p for p in alert_changes if p.endswith(".md") and p[:-3] in new_pages],
+        built=built,
     )
 
 
-def add_news(history: list[BuildNews], number: int, merged: Merge, before: Any) -> BuildNews | None:
-    """This run's record of novelties, appended to ``history`` (None when nothing is new)."""
+def add_news(
+    history: list[BuildNews], number: int, merged: Merge, before: Any, built_ns: int = 0
+) -> BuildNews | None:
+    """This run's record of novelties (the run started at ``built_ns``), appended to
+    ``history`` (None when nothing is new)."""
     new = merged.new
     fresh = new[~new["id"].isin(before["id"])] if len(before) else new
-    record = news.compute(number + 1, fresh[COMPACT_COLUMNS], before)
+    record = news.compute(number + 1, fresh[COMPACT_COLUMNS], before, built_ns)
     if record is not None:
         history.append(record)
     return record
@@ -160,12 +175,13 @@ def clean_generated(docs_dir: Path) -> None:
 
 
 def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:
-    """Aggregate pages not produced by this build (a listing page that no longer exists)."""
+    """Aggregate pages not produced by this build (a listing page that no longer exists), and
+    the ``similar.json`` of groups that are no longer repeated."""
     for tree in AGGREGATE_TREES:
         root = docs_dir / tree
         if not root.is_dir():
             continue
-        for path in root.rglob("*.md"):
+        for path in itertools.chain(root.rglob("*.md"), root.glob("*/similar.json")):
             rel = path.relative_to(docs_dir).as_posix()
             if rel not in writer.written and rel not in writer.kept:
                 writer.remove(rel)

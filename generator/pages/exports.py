@@ -12,7 +12,8 @@ instant as integer nanoseconds since the epoch), ``priority`` (Falco's label, ``
 text in catalog order: ``rule``, ``host``, ``source``, ``tags`` (joined with ``,``; Falco tags
 contain no commas, a hostile one would be ambiguous here but not in the raw JSON),
 ``proc_name``, ``cmdline``, ``image``, ``namespace``, ``pod``, ``container_id``, ``user``,
-``page`` (the alert page, relative to the docs root), ``group`` (repeat-group key) and
+``action`` and ``target`` (what a k8s audit or cloud alert did, and to what), ``page`` (the
+alert page, relative to the docs root), ``group`` (repeat-group key) and
 ``origin`` (input file and line, relative to the alerts folder).
 
 CSV and formula injection: spreadsheet applications run a cell that starts with ``=``, ``+``,

@@ -13,7 +13,7 @@ import pandas as pd
 
 from generator.archive import aggregate
 from generator.archive.news import BuildNews
-from generator.pages.render import Renderer, rows
+from generator.pages.render import Renderer, rows, what_of
 from generator.read.models import Priority
 from generator.urls import NEWS_INDEX, group_page, host_page, news_page, priority_page, rule_page, url_link
 
@@ -33,6 +33,7 @@ def pages(history: list[BuildNews], catalog: pd.DataFrame, renderer: Renderer) -
                 "href": url_link(index, news_page(news.number)),
                 "alerts": len(present),
                 "newest_ns": news.newest_ns,
+                "built_ns": news.built_ns,
                 "by_priority": _by_priority(present, index),
                 "new_rules": len(news.new_rules),
                 "new_hosts": len(news.new_hosts),
@@ -77,11 +78,14 @@ def _grown(news: BuildNews, catalog: pd.DataFrame, page: str) -> list[dict[str, 
     if not news.grown_groups:
         return []
     table = aggregate.groups(catalog[catalog["group"].isin(news.grown_groups)])
+    what, kinds = what_of(table)
     out = []
-    for rec in table.to_dict("records"):
+    for rec, w, kind in zip(table.to_dict("records"), what, kinds, strict=True):
         out.append(
             {
                 **rec,
+                "what": w[:120],
+                "what_kind": kind,
                 "added": news.grown_groups.get(rec["group"], 0),
                 "href": url_link(page, group_page(rec["group"])),
             }

@@ -20,11 +20,22 @@ from zoneinfo import ZoneInfo
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
+from generator.archive.ingest import group_of
 from generator.pages import escape, snippets
 from generator.pages.escape import Markup
 from generator.patterns import HTTPS_URL
 from generator.read.models import FalcoAlert, Priority, format_time_ns, is_absent
-from generator.urls import host_page, page_url, permanent_url, priority_page, rule_page, url_link
+from generator.urls import (
+    file_link,
+    group_page,
+    group_similar,
+    host_page,
+    page_url,
+    permanent_url,
+    priority_page,
+    rule_page,
+    url_link,
+)
 
 #: Field values longer than this are shortened on the page (the .json download has them whole).
 DISPLAY_LIMIT = 2_000
@@ -168,8 +179,29 @@ def build_environment() -> Environment:
         attr=escape.attribute,
         ext_link=ext_link,
         trusted=trusted,
+        what_header=what_header,
     )
     return env
+
+
+#: A listing's "what happened" column, named for the kinds of alert it lists (see :class:`Row`).
+_WHAT_HEADERS = {
+    frozenset({"process"}): "Process / command",
+    frozenset({"request"}): "Request (verb resource/object)",
+    frozenset({"action"}): "Action",
+    frozenset({"actor"}): "User",
+}
+
+
+def what_header(items: Iterable[Any]) -> str:
+    """The column's name: exact when every row is of one kind, else every kind present (rows
+    that show only a user do not rename a column of commands, requests or actions)."""
+    present = {getattr(i, "what_kind", None) or i["what_kind"] for i in items}
+    kinds = frozenset(present - {"actor"} if present - {"actor"} else present or {"process"})
+    if kinds in _WHAT_HEADERS:
+        return _WHAT_HEADERS[kinds]
+    names = {"process": "process / command", "request": "request", "action": "action"}
+    return ", ".join(names[k] for k in ("process", "request", "action") if k in kinds).capitalize()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -212,6 +244,10 @@ class AlertView:
     guidance: Any = None
     snippet: tuple[str, str] | None = None
     links: dict[str, str] = field(default_factory=dict)
+    #: The alert's repeat group: ``(its similar.json, its page)``, relative to this page. The
+    #: page script shows "N of M similar alerts" when the group has more than one alert: read
+    #: at view time, so a growing group never re-renders its members' pages.
+    similar: tuple[str, str] = ("", "")
 
 
 _K8S_AUDIT_FIELDS = [
@@ -459,7 +495,9 @@ def alert_view(
         Fact(label, _code_html(_value(f, key))) for label, key in ctx_fields if _value(f, key) is not None
     ]
     shown, cut = _shorten_raw(raw)
+    group = group_of(alert)
     return AlertView(
+        similar=(file_link(page, group_similar(group)), url_link(page, group_page(group))),
         id=alert_id,
         page=page,
         alert=alert,
@@ -611,14 +649,30 @@ class Row:
     what: str
     rule_page: str = ""
     host_page: str = ""
+    #: What ``what`` is: ``process`` (command line or process), ``request`` (a k8s audit
+    #: ``verb resource/object``), ``action`` (a cloud API call) or ``actor`` (only the user).
+    what_kind: str = "process"
+
+
+def what_of(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """The listing's "what happened" per alert and its kind (see :class:`Row`): the command
+    line or process for syscall alerts, the request or API call for k8s audit and cloud ones."""
+    proc = df["cmdline"].where(df["cmdline"] != "", df["proc_name"]).fillna("")
+    action = df["action"].fillna("") if "action" in df else pd.Series("", index=df.index)
+    k8s = df["source"] == "k8s_audit"
+    what = action.where(action != "", proc)
+    what = what.where(what != "", df["user"]).fillna("")
+    kind = pd.Series("process", index=df.index)
+    kind = kind.where(proc != "", "actor")
+    kind = kind.where(action == "", "action").where(~(k8s & (action != "")), "request")
+    return what, kind
 
 
 def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
     """Listing rows; ``page`` (and the rule and host links) are URLs relative to ``from_page``
     (for raw HTML tables, which MkDocs does not rewrite)."""
     up = "../" * page_url(from_page).count("/")
-    what = df["cmdline"].where(df["cmdline"] != "", df["proc_name"])
-    what = what.where(what != "", df["user"]).fillna("")
+    what, kinds = what_of(df)
     rule_links = {r: up + page_url(rule_page(r)) for r in set(df["rule"])}
     host_links = {h: up + page_url(host_page(h)) for h in set(df["host"])}
     return [
@@ -631,8 +685,9 @@ def rows(df: pd.DataFrame, from_page: str) -> list[Row]:
             w if len(w) <= 120 else w[:120],
             rule_links[rule],
             host_links[host],
+            kind,
         )
-        for page, t, p, rule, host, w in zip(
-            df["page"], df["time_ns"], df["priority"], df["rule"], df["host"], what, strict=True
+        for page, t, p, rule, host, w, kind in zip(
+            df["page"], df["time_ns"], df["priority"], df["rule"], df["host"], what, kinds, strict=True
         )
     ]

@@ -12,7 +12,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,11 +46,14 @@ def publish_site(
     site_url: str | None,
     workers: int,
     redirects: Mapping[str, str] | None = None,
+    finished: Callable[[], Mapping[str, str]] | None = None,
 ) -> Published:
     """Build ``pages`` (None: the whole docs folder) into a staged copy, index it, swap it live.
 
     ``redirects`` (site path -> HTML, :mod:`generator.pages.redirects`) are written into the
-    staged site after MkDocs: old URLs that must keep working.
+    staged site after MkDocs: old URLs that must keep working. ``finished()`` gives files
+    (site path -> text) written last, just before the swap: ``build.json`` with the duration
+    of the whole build.
     """
     redirects = redirects or {}
     t = time.perf_counter()
@@ -78,6 +81,8 @@ def publish_site(
     t = time.perf_counter()
     search.index_site(stage, search_dir, changed_pages=searchable, full=not incremental)
     search_seconds = time.perf_counter() - t
+    if finished is not None:
+        _write_redirects(stage, finished())
     swap.swap(site_dir)
     return Published(runs, mkdocs_seconds, search_seconds)
 
@@ -105,7 +110,8 @@ def _write_redirects(stage: Path, redirects: Mapping[str, str]) -> None:
 
 
 def _remove_orphan_html(stage: Path, docs_dir: Path, keep: Collection[str] = ()) -> None:
-    """Aggregate HTML whose Markdown is gone (a dirty MkDocs build never deletes pages).
+    """Aggregate HTML whose Markdown is gone (a dirty MkDocs build never deletes pages), and a
+    group's ``similar.json`` once the group is no longer repeated.
 
     Checked against the docs folder rather than this run's deletions, so pages removed by an
     earlier run that was killed before publishing are cleaned up too. The trees are small.
@@ -114,6 +120,9 @@ def _remove_orphan_html(stage: Path, docs_dir: Path, keep: Collection[str] = ())
         root = stage / tree
         if not root.is_dir():
             continue
+        for data in root.glob("*/similar.json"):
+            if not (docs_dir / data.relative_to(stage)).exists():
+                data.unlink()
         for html_file in sorted(root.rglob("index.html"), reverse=True):
             rel = html_file.parent.relative_to(stage).as_posix()
             if f"{rel}/index.html" in keep:

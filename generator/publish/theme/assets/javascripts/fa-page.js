@@ -41,7 +41,7 @@
   }
 
   /*
-   * Build time and version: in the footer of every page and on the home page, read from the
+   * Build time, version and duration: in the footer of every page and on the home page, read from the
    * one small build.json at view time. Rendered into every page, they would change every
    * page on every nightly build and the incremental build would stop being incremental.
    */
@@ -53,7 +53,8 @@
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (b) {
         if (!b || typeof b.time !== "string") return;
-        var text = "Built " + b.time + " by falco-archive " + String(b.version) + " (" + String(b.mode) + " build)";
+        var took = typeof b.seconds === "number" ? ", took " + b.seconds.toFixed(1) + " s" : "";
+        var text = "Built " + b.time + " by falco-archive " + String(b.version) + " (" + String(b.mode) + " build" + took + ")";
         var meta = document.querySelector(".md-footer-meta__inner");
         if (meta) {
           var line = document.createElement("div");
@@ -62,15 +63,44 @@
           meta.appendChild(line);
         }
         document.querySelectorAll(".fa-build-slot").forEach(function (slot) {
-          slot.textContent = "Last build: " + b.time + " (falco-archive " + String(b.version) + ", " + String(b.mode) + ")";
+          slot.textContent = "Last build: " + b.time + " (falco-archive " + String(b.version) + ", " + String(b.mode) + took + ")";
         });
       })
       .catch(function () { /* offline file:// view: the build report still has it */ });
   }
 
+  /*
+   * "2 of 5 similar alerts": an alert page names its repeat group's small similar.json
+   * (data-similar) and page (data-group). The count is read here, at view time, so a group
+   * that grows every night re-renders its group page, never its members' pages. A group of
+   * one alert has no similar.json: nothing is shown.
+   */
+  function showSimilar() {
+    var slot = document.querySelector("p.fa-similar[data-similar]");
+    if (!slot || !window.fetch) return;
+    var me = window.location.pathname.match(ALERT_PATH);
+    fetch(slot.getAttribute("data-similar"))
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (g) {
+        if (!g || typeof g.alerts !== "number" || g.alerts < 2) return;
+        var id = me ? me[1].split("/")[4] : null;
+        var at = Array.isArray(g.ids) && id ? g.ids.indexOf(id) : -1;
+        var text = (at >= 0 ? (at + 1) + " of " : "One of ") + g.alerts.toLocaleString("en-US") + " similar alerts";
+        var link = document.createElement("a");
+        link.href = slot.getAttribute("data-group");
+        link.textContent = text;
+        slot.textContent = "";
+        slot.appendChild(link);
+        slot.appendChild(document.createTextNode(at >= 0 ? " (oldest first): same rule, host and activity." : ": same rule, host and activity."));
+        slot.hidden = false;
+      })
+      .catch(function () { /* offline file:// view: the alert page stands on its own */ });
+  }
+
   function ready() {
     absolutizeSnippets();
     showBuild();
+    showSimilar();
   }
 
   if (document.readyState === "loading") {
