@@ -39,6 +39,7 @@ GENERATED = (
     "groups",
     "news",
     "exports",
+    "search",
     "index.md",
     "build-report.md",
     "build-report.json",
@@ -58,6 +59,22 @@ FEED = "feed.xml"
 ATTACK = "mitre/index.md"
 NEWS_INDEX = "news/index.md"
 EXPORTS_INDEX = "exports/index.md"
+#: The search page's filter data (:mod:`generator.pages.facets`), beside its ``search.md``.
+SEARCH_KNOWN = "search/known.json"
+
+
+#: The per-month facet index (one file per month and its folder of ID chunks).
+FACETS_DIR = "search/facets"
+
+
+def facet_month(month: str) -> str:
+    """The facet index of one month (``YYYY-MM``) of alerts."""
+    return f"{FACETS_DIR}/{month}.json"
+
+
+def facet_ids(month: str, chunk: int) -> str:
+    """Chunk ``chunk`` of the IDs of one month's facet index."""
+    return f"{FACETS_DIR}/{month}/{chunk}.json"
 
 
 def slugify(name: str) -> str:

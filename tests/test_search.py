@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
@@ -25,7 +26,7 @@ from generator.errors import SearchIndexError
 from generator.publish import search
 from generator.publish.search import index_site, list_alert_pages, plan_alert_shards, write_id_table
 from generator.read.models import alert_id, parse_time_ns
-from generator.urls import alert_page, page_url
+from generator.urls import SEARCH_KNOWN, alert_page, facet_ids, facet_month, page_url
 
 # ---------------------------------------------------------------------------------------------
 # Fake sites
@@ -368,6 +369,29 @@ def site_alerts() -> list[dict[str, Any]]:
             "output": "spawned by a forwarder with its own ids",
         }
     )
+    # Relevance (issue 13): the newer alert mentions "symlink" once in a long text, the older
+    # one is about nothing else; by relevance the older one comes first.
+    alerts.append(
+        {
+            "time": "2026-03-02T10:00:00.000000000Z",
+            "rule": "Change thread namespace",
+            "priority": "Error",
+            "output": "Routine maintenance " + " ".join(f"step{n}" for n in range(60)) + " one symlink",
+            "source": "k8s_audit",
+            "tags": ["k8s"],
+            "hostname": "node-1",
+        }
+    )
+    alerts.append(
+        {
+            "time": "2026-02-10T10:00:00.000000000Z",
+            "rule": "Create symlink over sensitive files",
+            "priority": "Warning",
+            "output": "Symlink created over /etc/shadow: symlink symlink",
+            "tags": ["filesystem", "T1565"],
+            "hostname": "node-0",
+        }
+    )
     alerts.append(
         {
             "uuid": UUID.upper(),
@@ -398,7 +422,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     try:
         invoke_build(["alerts", "--site-dir", f"serve/{SUB}", "--site-url", f"http://127.0.0.1/{SUB}/"])
         report = json.loads((root / ".falco-archive" / "search" / "last-run.json").read_text())
-        assert report["mode"] == "full" and report["alert_pages"] == 27
+        assert report["mode"] == "full" and report["alert_pages"] == 29
         manifest = json.loads((root / "serve" / SUB / "pagefind" / "shards.json").read_text())
         assert [s["name"] for s in manifest["alerts"]] == [
             "2026-03-01",
@@ -470,20 +494,21 @@ def test_search_filter_and_open_result(site_page: Any, built_site: Path) -> None
     assert "Terminal shell in container" in first.inner_text()
     assert first.locator("mark").first.inner_text() == "zebrafish3"
 
-    # A broad query: the first page of results spans several shards, newest first.
+    # A broad query, newest first: the first page of results spans several shards.
     page.fill("#fa-q", "spawned")
+    page.select_option("#fa-sort", "newest")
     page.click("#fa-search-form button[type=submit]")
     wait_done(page)
     times = page.locator("#fa-results > li time").all_inner_texts()
     assert len(times) == 20 and times == sorted(times, reverse=True)
-    assert times[0] == max(a["time"] for a in site_alerts())
+    assert times[0] == max(a["time"] for a in site_alerts() if "spawned" in a["output"])
 
     # Then a priority filter: only Critical alerts, newest first.
     page.select_option("#fa-priority", "Critical")
     page.click("#fa-search-form button[type=submit]")
     status = wait_done(page)
     query = parse_qs(urlparse(page.url).query)
-    assert query == {"q": ["spawned"], "priority": ["Critical"]}  # linkable from a ticket
+    assert query == {"q": ["spawned"], "priority": ["Critical"], "sort": ["newest"]}  # linkable from a ticket
     items = page.locator("#fa-results > li")
     assert items.count() == 8, status
     assert set(items.locator(".fa-badge").all_inner_texts()) == {"Critical"}
@@ -509,7 +534,12 @@ def test_pasted_uuid_finds_its_alert_first(site_page: Any) -> None:
     page.wait_for_url(f"**/falco/alerts/2025/12/01/{UUID}/")
     assert "<script>alert(1)</script>" in page.inner_text("article")  # shown as text, not run
     # The alert ID itself, and a falcosidekick uuid that is not a UUID (hashed into the ID).
-    for text, rule in ((UUID, "Terminal shell in container"), (ODD_UUID, "Odd uuid alert")):
+    link = f"http://127.0.0.1/{SUB}/alerts/2025/12/01/{UUID}/#raw"  # a full alert link, pasted
+    for text, rule in (
+        (UUID, "Terminal shell in container"),
+        (ODD_UUID, "Odd uuid alert"),
+        (link, "Terminal shell in container"),
+    ):
         page.goto(page.base + "search/?" + urlencode({"q": text}))
         page.wait_for_url("**/falco/alerts/**")
         assert page.locator("article h1").first.inner_text() == rule
@@ -556,6 +586,13 @@ def test_hostile_values_are_shown_as_text(site_page: Any) -> None:
     assert HOSTILE["hostname"].replace("\n", "\\n") in item.inner_text()
     assert "<img src=x onerror=alert(3)>" in item.inner_text()
     assert page.locator("#fa-results img, #fa-results script").count() == 0
+    # The same alert listed from the facet index (filters only), its host typed in upper case.
+    page.goto(page.base + "search/?" + urlencode({"host": HOSTILE["hostname"].upper()}))
+    wait_done(page)
+    item = page.locator("#fa-results > li").first
+    assert page.locator("#fa-results > li").count() == 1
+    assert item.locator("a").first.inner_text() == HOSTILE["rule"]
+    assert page.locator("#fa-results img, #fa-results script, #fa-browse img").count() == 0
 
 
 @pytest.mark.browser
@@ -578,7 +615,7 @@ def test_older_alerts_are_searched_on_demand(site_page: Any) -> None:
 @pytest.mark.browser
 def test_date_range_limits_results(site_page: Any) -> None:
     page = site_page
-    page.goto(page.base + "search/?q=spawned&from=2026-02-05&to=2026-02-14")
+    page.goto(page.base + "search/?q=spawned&from=2026-02-05&to=2026-02-14&sort=newest")
     wait_done(page)
     times = page.locator("#fa-results > li time").all_inner_texts()
     expected = sorted(
@@ -590,3 +627,219 @@ def test_date_range_limits_results(site_page: Any) -> None:
         reverse=True,
     )
     assert times == expected and len(expected) == 4
+
+
+# ---------------------------------------------------------------------------------------------
+# Relevance, known filter values and filter-only listings (issue 13)
+
+
+def published_catalog(built_site: Path) -> list[dict[str, Any]]:
+    """The archive's alerts as the site publishes them (the Parquet export of the catalog)."""
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(built_site / "serve" / SUB / "exports" / "alerts.parquet")
+    return list(table.to_pylist())
+
+
+def listed(page: Any) -> list[str]:
+    """Hrefs of the listed alerts, after pressing "Show older alerts" until all are shown."""
+    while page.is_visible("#fa-more"):
+        page.click("#fa-more")
+        wait_done(page)
+    items = page.locator("#fa-results > li > .fa-result-head > a")
+    return [str(items.nth(i).get_attribute("href")) for i in range(items.count())]
+
+
+def href_of(row: dict[str, Any]) -> str:
+    return f"/{SUB}/" + page_url(alert_page(row["id"], row["time_ns"]))
+
+
+@pytest.mark.browser
+def test_text_results_are_most_relevant_first_or_newest_first(site_page: Any) -> None:
+    page = site_page
+    page.goto(page.base + "search/?q=symlink")
+    status = wait_done(page)
+    titles = page.locator("#fa-results > li .fa-result-head a").all_inner_texts()
+    assert titles == ["Create symlink over sensitive files", "Change thread namespace"], status
+    assert "most relevant first" in status
+    assert page.input_value("#fa-sort") == ""
+
+    page.select_option("#fa-sort", "newest")
+    page.click("#fa-search-form button[type=submit]")
+    status = wait_done(page)
+    assert parse_qs(urlparse(page.url).query) == {"q": ["symlink"], "sort": ["newest"]}
+    titles = page.locator("#fa-results > li .fa-result-head a").all_inner_texts()
+    assert titles == ["Change thread namespace", "Create symlink over sensitive files"], status
+    assert "newest first" in status
+
+
+@pytest.mark.browser
+def test_filters_are_offered_from_known_values_and_match_in_any_case(
+    site_page: Any, built_site: Path
+) -> None:
+    page = site_page
+    catalog = published_catalog(built_site)
+    page.goto(page.base + "search/")
+    page.wait_for_selector("#fa-known-tag option", state="attached")
+    for key, column in (("rule", "rule"), ("host", "host"), ("source", "source")):
+        options = page.locator(f"#fa-known-{key} option")
+        offered = {options.nth(i).get_attribute("value") for i in range(options.count())}
+        assert offered == {row[column] for row in catalog}, key
+        assert page.get_attribute(f"#fa-{key}", "list") == f"fa-known-{key}"
+    tags = page.locator("#fa-known-tag option")
+    offered_tags = {tags.nth(i).get_attribute("value") for i in range(tags.count())}
+    assert {"T1059", "container", "k8s", "T1565"} <= offered_tags
+
+    # A tag and a source typed in another case find the alerts that carry them (text search).
+    page.goto(page.base + "search/?" + urlencode({"q": "symlink", "tag": "t1565", "source": "SYSCALL"}))
+    wait_done(page)
+    titles = page.locator("#fa-results > li .fa-result-head a").all_inner_texts()
+    assert titles == ["Create symlink over sensitive files"]
+
+
+@pytest.mark.browser
+def test_filter_only_url_lists_exactly_the_matching_alerts(site_page: Any, built_site: Path) -> None:
+    page = site_page
+    catalog = published_catalog(built_site)
+    fetched: list[str] = []
+    page.on("request", lambda r: fetched.append(urlparse(r.url).path))
+
+    # "Critical on node-0 in January", linked from a ticket, values in any case.
+    query = {"priority": "critical", "host": "NODE-0", "from": "2026-01-01", "to": "2026-01-31"}
+    page.goto(page.base + "search/?" + urlencode(query))
+    status = wait_done(page)
+    expected = [
+        href_of(r)
+        for r in sorted(catalog, key=lambda r: r["time_ns"], reverse=True)
+        if r["priority"] == "Critical" and r["host"] == "node-0" and r["time"].startswith("2026-01")
+    ]
+    assert expected and listed(page) == expected, status
+    assert f"{len(expected)} of {len(expected)} alert" in status
+    assert set(page.locator("#fa-results .fa-badge").all_inner_texts()) == {"Critical"}
+    facet_files = sorted(p.split("/search/facets/", 1)[1] for p in fetched if "/search/facets/" in p)
+    assert facet_files == ["2026-01.json", "2026-01/0.json"], "only the months of the range are fetched"
+    assert not [p for p in fetched if "/pagefind/" in p], "a filter-only listing needs no text index"
+    assert page.input_value("#fa-host") == "NODE-0"
+
+    # No date range: every month, newest first, a page at a time; a source in another case.
+    page.goto(page.base + "search/?source=Syscall")
+    wait_done(page)
+    assert page.locator("#fa-results > li").count() == 20
+    expected = [
+        href_of(r)
+        for r in sorted(catalog, key=lambda r: r["time_ns"], reverse=True)
+        if r["source"] == "syscall"
+    ]
+    assert len(expected) > 20 and listed(page) == expected
+
+    # A rule and a tag, and a range only (every alert of those days).
+    for query, keep in (
+        (
+            {"rule": "terminal shell in container", "tag": "t1059"},
+            lambda r: r["rule"] == "Terminal shell in container" and "T1059" in (r["tags"] or ""),
+        ),
+        (
+            {"from": "2026-02-05", "to": "2026-02-14"},
+            lambda r: "2026-02-05" <= r["time"][:10] <= "2026-02-14",
+        ),
+    ):
+        page.goto(page.base + "search/?" + urlencode(query))
+        wait_done(page)
+        expected = [href_of(r) for r in sorted(catalog, key=lambda r: r["time_ns"], reverse=True) if keep(r)]
+        assert expected and listed(page) == expected, query
+
+    # The listed alert opens.
+    page.locator("#fa-results > li a").first.click()
+    page.wait_for_load_state()
+    assert page.url.endswith(expected[0])
+
+
+def _facet_rows(docs: Path, month: str) -> list[tuple[str, int, str, str, str, str, list[str]]]:
+    """A month's facet file and ID chunks, decoded the way fa-search.js decodes them."""
+    data = json.loads((docs / facet_month(month)).read_text())
+    ids: list[str] = []
+    for k in range(-(-data["count"] // data["id_chunk"])):
+        ids += json.loads((docs / facet_ids(month, k)).read_text())
+    assert len(ids) == len(data["dt"]) == data["count"]
+    rows, t = [], data["start"]
+    for i, aid in enumerate(ids):
+        t += data["dt"][i]
+        if len(aid) == 32:
+            aid = f"{aid[:8]}-{aid[8:12]}-{aid[12:16]}-{aid[16:20]}-{aid[20:]}"
+        rows.append(
+            (
+                aid,
+                t,
+                data["priorities"][data["p"][i]],
+                data["rules"][data["r"][i]],
+                data["hosts"][data["h"][i]],
+                data["sources"][data["s"][i]],
+                data["tagsets"][data["g"][i]],
+            )
+        )
+    return rows
+
+
+def test_facet_index_is_written_per_month_only_for_months_that_change(tmp_path: Path) -> None:
+    from test_incremental import build, new_project, write_jsonl
+
+    from generator.archive.catalog import TAG_SEPARATOR
+    from generator.synthetic.generate import generate
+
+    def alerts(n: int, seed: int, start: str, days: int) -> list[dict[str, Any]]:
+        return list(generate(n, seed=seed, start=datetime.fromisoformat(start), days=days, hosts=3))
+
+    project = new_project(tmp_path / "project")
+    january, february = (
+        alerts(30, 1, "2026-01-10T00:00:00+00:00", 5),
+        alerts(20, 2, "2026-02-03T00:00:00+00:00", 3),
+    )
+    write_jsonl(project / "alerts" / "a.jsonl", january + february)
+    build(project, "--no-mkdocs")
+    docs = project / "site_src"
+    jan, feb = docs / facet_month("2026-01"), docs / facet_month("2026-02")
+    before = jan.stat().st_mtime_ns, jan.read_bytes()
+    known = json.loads((docs / "search" / "known.json").read_text())
+    assert known["months"] == {"2026-01": 30, "2026-02": 20}
+
+    # A nightly build with February alerts only: January's file is left alone.
+    later = alerts(7, 3, "2026-02-20T00:00:00+00:00", 2)
+    write_jsonl(project / "alerts" / "b.jsonl", later)
+    assert build(project, "--no-mkdocs")["mode"] == "incremental"
+    assert (jan.stat().st_mtime_ns, jan.read_bytes()) == before
+    assert json.loads(feb.read_text())["count"] == 27
+    assert json.loads((docs / "search" / "known.json").read_text())["months"]["2026-02"] == 27
+
+    # Every row says what the catalog says, oldest first; and a full build writes the same bytes.
+    import pyarrow.parquet as pq
+
+    catalog = {r["id"]: r for r in pq.read_table(docs / "exports" / "alerts.parquet").to_pylist()}
+    rows = _facet_rows(docs, "2026-02") + _facet_rows(docs, "2026-01")
+    assert len(rows) == len(catalog) == 57
+    for aid, seconds, priority, rule, host, source, tags in rows:
+        row = catalog[aid]
+        assert seconds == row["time_ns"] // 1_000_000_000
+        assert (priority, rule, host, source) == (row["priority"], row["rule"], row["host"], row["source"])
+        assert ",".join(tags) == (row["tags"] or "").replace(TAG_SEPARATOR, ",")
+    reference = new_project(tmp_path / "reference")
+    shutil.copytree(project / "alerts", reference / "alerts", dirs_exist_ok=True)
+    build(reference, "--no-mkdocs")
+    for path in ("2026-01.json", "2026-01/0.json", "2026-02.json", "2026-02/0.json"):
+        assert (reference / "site_src" / "search/facets" / path).read_bytes() == (
+            docs / "search/facets" / path
+        ).read_bytes()
+    assert (reference / "site_src" / SEARCH_KNOWN).read_bytes() == (docs / SEARCH_KNOWN).read_bytes()
+
+
+def test_a_month_emptied_by_retention_has_its_files_removed() -> None:
+    from generator.archive.catalog import empty_frame
+    from generator.pages.facets import facet_files
+
+    # None: remove the file (the month's alerts are gone). The whole path, through a nightly
+    # build and the published site, is tests/test_incremental.py::test_keep_days_...
+    files = dict(facet_files(empty_frame(), ["2025-11"], lambda month: 2))
+    assert files == {
+        "search/facets/2025-11.json": None,
+        "search/facets/2025-11/0.json": None,
+        "search/facets/2025-11/1.json": None,
+    }

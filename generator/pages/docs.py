@@ -26,7 +26,7 @@ from generator.archive.catalog import COMPACT_COLUMNS
 from generator.archive.news import BuildNews
 from generator.archive.plan import Merge
 from generator.files import DocsWriter
-from generator.pages import aggregates, attack, outputs
+from generator.pages import aggregates, attack, facets, outputs
 from generator.pages import news as news_pages
 from generator.pages.alert_pages import RenderedAlerts
 from generator.pages.chart_cache import ChartCache
@@ -44,6 +44,8 @@ from generator.urls import (
     FEED,
     GENERATED,
     alert_download,
+    facet_ids,
+    facet_month,
 )
 
 
@@ -125,6 +127,17 @@ def write_docs(
     for path, data in outputs.export_files(catalog):
         writer.write(path, data)
     writer.write(EXPORTS_INDEX, outputs.exports_page(catalog, renderer, feed_priority))
+    writer.write(*facets.known_file(catalog))
+    # Only the months that got or lost alerts (or whose file is missing): a nightly build's
+    # cost stays with its new alerts.
+    months = facets.changed_months(merged.new, merged.removed)
+    all_months = facets.changed_months(catalog)
+    months |= {m for m in all_months if everything or not (docs_dir / facet_month(m)).exists()}
+    for path, blob in facets.facet_files(catalog, months, lambda m: _count_files(docs_dir / facet_ids(m, 0))):
+        if blob is None:
+            writer.remove(path)
+        else:
+            writer.write(path, blob)
     latest_news = history[-1] if history else None
     writer.write(DASHBOARD, aggregates.dashboard(catalog, renderer, charts, latest_news))
     writer.write(BUILD_REPORT, renderer.page("build_report.md.j2", report=report, limit=1000, built=built))
@@ -172,6 +185,14 @@ def clean_generated(docs_dir: Path) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+def _count_files(path: Path) -> int:
+    """How many files the folder of ``path`` holds (0 when there is none)."""
+    try:
+        return sum(1 for entry in path.parent.iterdir() if entry.is_file())
+    except FileNotFoundError:
+        return 0
 
 
 def _remove_stale(docs_dir: Path, writer: DocsWriter) -> None:

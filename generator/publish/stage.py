@@ -20,7 +20,7 @@ from generator.files import DocsWriter, atomic_write
 from generator.pages.redirects import MARKER
 from generator.publish import search, swap
 from generator.publish.site import build_site
-from generator.urls import AGGREGATE_TREES, alert_download
+from generator.urls import AGGREGATE_TREES, FACETS_DIR, alert_download
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +73,7 @@ def publish_site(
         raise
     if incremental:
         _remove_orphan_html(stage, docs_dir, keep=redirects.keys())
+        _remove_orphan_files(stage, docs_dir, FACETS_DIR)
     _write_redirects(stage, redirects)
     for page in removed_pages:
         shutil.rmtree(stage / page.removesuffix(".md"), ignore_errors=True)
@@ -131,3 +132,15 @@ def _remove_orphan_html(stage: Path, docs_dir: Path, keep: Collection[str] = ())
                 html_file.unlink()
                 with contextlib.suppress(OSError):
                     html_file.parent.rmdir()
+
+
+def _remove_orphan_files(stage: Path, docs_dir: Path, tree: str) -> None:
+    """Files of ``tree`` whose docs copy is gone: facet files of months (or ID chunks) that
+    retention emptied must not stay in the site with the removed alerts' IDs. One file per
+    month and its ID chunks: a small tree."""
+    root = stage / tree
+    if not root.is_dir():
+        return
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and not (docs_dir / path.relative_to(stage)).exists():
+            path.unlink()

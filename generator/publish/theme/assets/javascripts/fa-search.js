@@ -14,9 +14,18 @@
 // META_BUDGET bytes of metadata: going further back is one click ("Search older alerts") or a
 // date range, so no single query downloads the whole archive's metadata. Alert IDs and uuids
 // are looked up in a small table (pagefind/ids/<first hex digits>.json), not searched.
-// Searching always needs text: listing alerts by
-// priority, rule or host is what the static pages are for (a text-less Pagefind query would
-// download every index chunk).
+//
+// Two orders (issue 13): by relevance (the default, Pagefind's own ranking: the shards of one
+// step are merged and searched together, so their results are ranked against each other) or
+// newest first (sort=newest, shard by shard as above).
+//
+// A listing with filters but no text does not use Pagefind at all (a text-less Pagefind query
+// would download every index chunk): the build writes a per-month facet index
+// (search/facets/YYYY-MM.json, generator/pages/facets.py) and the months of the date range are
+// fetched, newest first, only as far as the page of results needs; the IDs of the alerts shown
+// come from the month's ID chunks (search/facets/YYYY-MM/<k>.json). search/known.json lists
+// the known rules, hosts, sources and tags (offered as suggestions, and a filter typed in
+// another case is matched to the known value) and the months that hold alerts.
 //
 // Every value shown comes from alerts, so it is attacker-controlled: it only ever reaches the
 // page through textContent, never innerHTML.
@@ -27,10 +36,15 @@ const EXCERPT_WORDS = 30;
 const META_BUDGET = Number(globalThis.faSearchMetaBudget) || 120_000; // tests may lower it
 const FILTERS = ["priority", "rule", "host", "source", "tag", "image", "namespace"];
 const RANGE = ["from", "to"];
+const SORTS = ["relevance", "newest"];
+// Filters the facet index can answer without text; image and namespace need some text.
+const FACETS = ["priority", "rule", "host", "source", "tag"];
+const FACET_ID = /^(?:u?[0-9a-f]{16}|[0-9a-f]{32})$/; // a UUID comes without its dashes
+const MONTH = /^\d{4}-\d{2}$/;
 const PRIORITIES = ["Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"];
 const PRIORITY_ALIASES = { INFO: "Informational", WARN: "Warning", ERR: "Error", CRIT: "Critical", EMERG: "Emergency" };
 const ID_IN_QUERY =
-  /^(?:.*\/)?(u?[0-9a-f]{16}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/(?:index\.html)?|\.json)?$/;
+  /^(?:.*\/)?(u?[0-9a-f]{16}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?:\/(?:index\.html)?|\.json)?(?:[?#]\S*)?$/;
 // A falcosidekick uuid that is not a real UUID: its alert ID is "u" + sha256(uuid)[:16].
 const OTHER_UUID = /^(?=.*\d)\S{8,200}$/;
 const DAY = /^\d{4}\/\d{2}\/\d{2}$/;
@@ -127,6 +141,7 @@ function readParams() {
   const params = new URLSearchParams(location.search);
   const out = { q: (params.get("q") || "").trim() };
   for (const key of [...FILTERS, ...RANGE]) out[key] = (params.get(key) || "").trim();
+  out.sort = SORTS.includes(params.get("sort")) && params.get("sort") !== SORTS[0] ? params.get("sort") : "";
   return out;
 }
 
@@ -140,6 +155,8 @@ function fillForm(params) {
 function paramsFromForm() {
   const out = { q: String(form.elements.namedItem("q").value || "").trim() };
   for (const key of [...FILTERS, ...RANGE]) out[key] = String(form.elements.namedItem(key)?.value || "").trim();
+  const sort = String(form.elements.namedItem("sort")?.value || "");
+  out.sort = SORTS.includes(sort) && sort !== SORTS[0] ? sort : "";
   return out;
 }
 
@@ -189,9 +206,9 @@ async function nameSlug(name) {
   return readable ? `${readable}-${hex}` : hex;
 }
 
-async function showBrowseLinks(filters) {
+async function showBrowseLinks(filters, needsText) {
   const p = el("p");
-  p.append("Listing alerts is what the archive's pages are for: ");
+  p.append(needsText ? "Image and namespace filters need some text. Browse the archive's pages: " : "See also: ");
   const links = [];
   const priority = priorityLabel(filters.priority);
   if (priority) links.push([`all ${priority} alerts`, `priorities/${priority.toLowerCase()}/`]);
@@ -212,7 +229,8 @@ async function showBrowseLinks(filters) {
     a.href = new URL(path, siteRoot).pathname;
     p.append(a, i < links.length - 1 ? ", " : ".");
   });
-  browseBox.append(p, el("p", null, "Type some text to search within these filters."));
+  browseBox.append(p);
+  if (needsText) browseBox.append(el("p", null, "Type some text to search within these filters."));
 }
 
 async function findById(id) {
@@ -247,8 +265,9 @@ async function findById(id) {
 
 /** One search: the text, the filters, and how far back in time it has looked so far. */
 class Session {
-  constructor(pagefind, manifest, term, filters, range) {
+  constructor(pagefind, manifest, term, filters, range, sort) {
     this.manifest = manifest;
+    this.relevance = sort !== "newest";
     this.term = term;
     this.filters = filters;
     this.range = range;
@@ -270,18 +289,27 @@ class Session {
     return Promise.all((found?.results || []).slice(0, PAGES_SHOWN).map((r) => r.data()));
   }
 
-  async searchShard(shard) {
+  /** Search `shards` together: by relevance they are ranked against each other; newest
+   * first is asked for one shard at a time (shards hold disjoint time ranges). */
+  async searchShards(shards) {
     await this.ready;
-    await this.instance.mergeIndex(new URL(`${shard.name}/`, bundleRoot).pathname, {
-      mergeFilter: { shard: shard.name },
-      baseUrl: siteRoot.pathname,
-      excerptLength: EXCERPT_WORDS,
-    });
-    const filters = { ...this.filters, shard: shard.name };
-    const days = this.daysWithin(shard);
+    for (const shard of shards) {
+      await this.instance.mergeIndex(new URL(`${shard.name}/`, bundleRoot).pathname, {
+        mergeFilter: { shard: shard.name },
+        baseUrl: siteRoot.pathname,
+        excerptLength: EXCERPT_WORDS,
+      });
+    }
+    const filters = { ...this.filters, shard: { any: shards.map((s) => s.name) } };
+    const span = {
+      first: shards.reduce((a, s) => (s.first < a ? s.first : a), shards[0].first),
+      last: shards.reduce((a, s) => (s.last > a ? s.last : a), shards[0].last),
+    };
+    const days = this.daysWithin(span);
     if (days) filters.day = { any: days };
-    const found = await this.instance.search(this.term, { filters, sort: { time: "desc" } });
-    this.searched.push(shard);
+    const options = this.relevance ? { filters } : { filters, sort: { time: "desc" } };
+    const found = await this.instance.search(this.term, options);
+    this.searched.push(...shards);
     return found?.results || [];
   }
 
@@ -306,10 +334,20 @@ class Session {
    * while this step's metadata stays within META_BUDGET (the first shard always opens). */
   async next(count) {
     let spent = 0;
-    while (this.buffer.length < count && this.pending.length) {
+    if (this.relevance) {
+      // One step: the shards within the budget, ranked together; older ones on demand.
+      const step = [];
+      while (!this.buffer.length && this.pending.length) {
+        if (step.length && spent + (this.pending[0].meta || 0) > META_BUDGET) break;
+        spent += this.pending[0].meta || 0;
+        step.push(this.pending.shift());
+      }
+      if (step.length) this.buffer.push(...(await this.searchShards(step)));
+    }
+    while (!this.relevance && this.buffer.length < count && this.pending.length) {
       if (spent && spent + (this.pending[0].meta || 0) > META_BUDGET) break;
       spent += this.pending[0].meta || 0;
-      this.buffer.push(...(await this.searchShard(this.pending.shift())));
+      this.buffer.push(...(await this.searchShards([this.pending.shift()])));
     }
     const batch = this.buffer.splice(0, count);
     return Promise.all(batch.map((r) => r.data()));
@@ -356,26 +394,29 @@ async function showMore(s, gen, final = true) {
     );
   }
   const n = resultsList.querySelectorAll("li:not(.fa-exact)").length;
-  const what = n ? `${n}${s.exhausted ? "" : "+"} alert${n === 1 ? "" : "s"}, newest first` : "No alerts found";
+  const order = s.relevance ? "most relevant first" : "newest first";
+  const what = n ? `${n}${s.exhausted ? "" : "+"} alert${n === 1 ? "" : "s"}, ${order}` : "No alerts found";
   setStatus(what + describeReach(s) + ".", final);
-  moreButton.textContent = s.buffer.length ? "Show older alerts" : "Search older alerts";
+  moreButton.textContent = s.buffer.length ? (s.relevance ? "Show more alerts" : "Show older alerts") : "Search older alerts";
   moreButton.hidden = s.exhausted;
 }
 
-// Known filter values (issue 13): the rule and host names the build exported
-// (exports/rules.json, exports/hosts.json) are offered as suggestions, and a filter typed in
-// another case is matched to the known name, so "NODE-1" finds node-1's alerts.
-const KNOWN = { rule: "exports/rules.json", host: "exports/hosts.json" };
-const known = {};
+// Known filter values (issue 13): search/known.json, written by the build from the catalog.
+// They are offered as suggestions, and a filter typed in another case is matched to the known
+// value, so "NODE-1" finds node-1's alerts.
+const KNOWN = { rule: "rules", host: "hosts", source: "sources", tag: "tags" };
+let knownPromise = null;
+
+function loadKnown() {
+  knownPromise ??= fetch(new URL("search/known.json", siteRoot), { cache: "no-cache" })
+    .then((r) => (r.ok ? r.json() : {}))
+    .catch(() => ({}));
+  return knownPromise;
+}
 
 async function knownValues(key) {
-  if (!known[key]) {
-    known[key] = fetch(new URL(KNOWN[key], siteRoot))
-      .then((r) => (r.ok ? r.json() : { values: [] }))
-      .then((data) => (Array.isArray(data?.values) ? data.values : []).map((v) => v?.value).filter((v) => typeof v === "string"))
-      .catch(() => []);
-  }
-  return known[key];
+  const values = (await loadKnown())?.[KNOWN[key]];
+  return Array.isArray(values) ? values.filter((v) => typeof v === "string") : [];
 }
 
 async function offerKnownValues() {
@@ -403,6 +444,137 @@ async function canonicalFilters(filters) {
   }
 }
 
+/** A listing by filters alone, from the per-month facet index, newest month first. */
+class FacetListing {
+  constructor(known, filters, range) {
+    this.filters = filters;
+    const months = Object.keys(known?.months || {}).filter((m) => MONTH.test(m));
+    this.fromSec = range.from ? Date.parse(`${range.from}T00:00:00Z`) / 1000 : -Infinity;
+    this.toSec = range.to ? Date.parse(`${range.to}T00:00:00Z`) / 1000 + 86400 : Infinity;
+    this.pending = months
+      .filter((m) => (!range.from || m >= range.from.slice(0, 7)) && (!range.to || m <= range.to.slice(0, 7)))
+      .sort()
+      .reverse();
+    this.range = range;
+    this.scanned = [];
+    this.buffer = [];
+    this.matched = 0;
+    this.relevance = false;
+  }
+
+  /** Indexes of a month's own table whose value matches the filter (any case). */
+  static allowed(table, wanted) {
+    const lower = wanted.toLowerCase();
+    const out = new Set();
+    (Array.isArray(table) ? table : []).forEach((v, i) => {
+      if (String(v).toLowerCase() === lower) out.add(i);
+    });
+    return out;
+  }
+
+  async loadMonth(month) {
+    const response = await fetch(new URL(`search/facets/${month}.json`, siteRoot));
+    if (!response.ok) throw new Error(`the filter index of ${month} is missing (HTTP ${response.status})`);
+    const d = await response.json();
+    const f = this.filters;
+    const want = {};
+    if (f.priority) want.p = FacetListing.allowed(d.priorities, f.priority);
+    if (f.rule) want.r = FacetListing.allowed(d.rules, f.rule);
+    if (f.host) want.h = FacetListing.allowed(d.hosts, f.host);
+    if (f.source) want.s = FacetListing.allowed(d.sources, f.source);
+    if (f.tag) {
+      const tag = f.tag.toLowerCase();
+      want.g = new Set();
+      (d.tagsets || []).forEach((set, i) => {
+        if (Array.isArray(set) && set.some((t) => String(t).toLowerCase() === tag)) want.g.add(i);
+      });
+    }
+    const keys = Object.keys(want);
+    const count = Array.isArray(d.dt) ? d.dt.length : 0;
+    const chunk = Number(d.id_chunk) || 1;
+    const times = new Array(count);
+    let t = Number(d.start) || 0;
+    for (let i = 0; i < count; i++) times[i] = t += Number(d.dt[i]) || 0;
+    const rows = [];
+    for (let i = count - 1; i >= 0; i--) {
+      if (times[i] < this.fromSec || times[i] >= this.toSec) continue;
+      if (keys.some((k) => !want[k].has(d[k][i]))) continue;
+      rows.push({
+        month,
+        chunk: Math.floor(i / chunk),
+        at: i % chunk,
+        title: d.rules?.[d.r[i]],
+        priority: d.priorities?.[d.p[i]],
+        host: d.hosts?.[d.h[i]],
+        time: new Date(times[i] * 1000).toISOString().replace(".000Z", "Z"),
+      });
+    }
+    return rows;
+  }
+
+  /** The links of `rows`: their IDs, from only the ID chunks they fall in (fetched at once). */
+  async withLinks(rows) {
+    this.chunks ??= new Map();
+    for (const row of rows) {
+      const key = `${row.month}/${row.chunk}`;
+      if (!this.chunks.has(key)) {
+        this.chunks.set(
+          key,
+          fetch(new URL(`search/facets/${key}.json`, siteRoot)).then((r) => {
+            if (!r.ok) throw new Error(`the alert IDs of ${row.month} are missing (HTTP ${r.status})`);
+            return r.json();
+          }),
+        );
+      }
+    }
+    const out = [];
+    for (const row of rows) {
+      const ids = await this.chunks.get(`${row.month}/${row.chunk}`);
+      let id = String(Array.isArray(ids) ? ids[row.at] : "");
+      if (!FACET_ID.test(id)) continue;
+      if (id.length === 32) id = id.replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+      const href = siteHref(`alerts/${row.time.slice(0, 10).replaceAll("-", "/")}/${id}/`);
+      if (href) out.push({ ...row, href });
+    }
+    return out;
+  }
+
+  async next(count) {
+    while (this.buffer.length < count && this.pending.length) {
+      const month = this.pending.shift();
+      const rows = await this.loadMonth(month);
+      this.scanned.push(month);
+      this.matched += rows.length;
+      this.buffer.push(...rows);
+    }
+    return this.withLinks(this.buffer.splice(0, count));
+  }
+
+  get exhausted() {
+    return !this.pending.length && !this.buffer.length;
+  }
+
+  destroy() {}
+}
+
+async function showListing(listing, gen) {
+  moreButton.hidden = true;
+  setStatus("Listing…", false);
+  const batch = await listing.next(PAGE_SIZE);
+  if (gen !== generation) return;
+  for (const row of batch) resultsList.append(alertItem(row));
+  const n = resultsList.querySelectorAll("li").length;
+  const total = `${listing.matched}${listing.pending.length ? "+" : ""}`;
+  let reach = "";
+  if (listing.scanned.length && listing.pending.length) {
+    reach = ` (listed ${listing.scanned[listing.scanned.length - 1]} to ${listing.scanned[0]}; older months on demand)`;
+  }
+  const what = n ? `${n} of ${total} alert${listing.matched === 1 ? "" : "s"}, newest first` : "No alerts found";
+  setStatus(what + reach + ".");
+  moreButton.textContent = "Show older alerts";
+  moreButton.hidden = listing.exhausted;
+}
+
 async function run(params) {
   const gen = ++generation;
   session?.destroy();
@@ -421,10 +593,24 @@ async function run(params) {
   for (const key of RANGE) if (DATE.test(params[key])) range[key] = params[key];
   document.title = params.q ? `${params.q} · ${baseTitle}` : baseTitle;
   if (!params.q) {
-    const some = Object.keys(filters).length > 0;
-    setStatus(some ? "" : "Type some text to search every alert and page.", !some);
-    if (some) await showBrowseLinks(filters);
-    if (gen === generation) statusBox.dataset.state = "done";
+    const facets = FACETS.some((k) => filters[k]) || Object.keys(range).length > 0;
+    const other = Object.keys(filters).some((k) => !FACETS.includes(k));
+    if (!facets || other) {
+      const some = Object.keys(filters).length > 0;
+      setStatus(some ? "" : "Type some text to search every alert and page, or choose filters.", !some);
+      if (some) await showBrowseLinks(filters, other);
+      if (gen === generation) statusBox.dataset.state = "done";
+      return;
+    }
+    try {
+      const listing = new FacetListing(await loadKnown(), filters, range);
+      if (gen !== generation) return;
+      session = listing;
+      if (Object.keys(filters).length) await showBrowseLinks(filters, false);
+      if (gen === generation) await showListing(listing, gen);
+    } catch (error) {
+      if (gen === generation) setStatus(`Listing failed: ${error?.message || error}`);
+    }
     return;
   }
   setStatus("Searching…", false);
@@ -444,7 +630,7 @@ async function run(params) {
     const manifest = await loadManifest();
     const pagefind = await loadPagefind(manifest);
     if (gen !== generation) return;
-    const s = new Session(pagefind, manifest, params.q, filters, range);
+    const s = new Session(pagefind, manifest, params.q, filters, range, params.sort);
     session = s;
     const narrowed = Object.keys(filters).length || Object.keys(range).length;
     const pages = narrowed ? Promise.resolve([]) : s.pages();
@@ -475,7 +661,8 @@ form.addEventListener("submit", (event) => {
   run(params);
 });
 moreButton.addEventListener("click", () => {
-  if (session) showMore(session, generation);
+  if (session instanceof FacetListing) showListing(session, generation);
+  else if (session) showMore(session, generation);
 });
 window.addEventListener("popstate", () => {
   const params = readParams();
