@@ -41,6 +41,7 @@ from mkdocs.utils.meta import get_data
 
 from generator import build as build_module
 from generator.pages.escape import name_visible, visible
+from generator.publish.packaged import default_pages
 from generator.read.limits import EARLIEST_TIME_NS
 from generator.read.models import FalcoAlert, alert_id, is_absent
 from generator.urls import GENERATED, alert_page, name_slug
@@ -665,10 +666,13 @@ def expected_alerts(alerts: list[dict[str, Any]]) -> tuple[dict[str, tuple[Falco
 
 
 GENERATED_ROOTS = {g.removesuffix(".md") for g in GENERATED if not g.endswith(".json")}
+HAND_WRITTEN = {rel.removesuffix(".md") for rel in default_pages()}
 
 
 def generated(rel: str) -> bool:
     """Pages the build writes, in docs or site form (hand-written ones hold no alert text)."""
+    if rel.removesuffix("index.html").removesuffix("/").removesuffix(".md") in HAND_WRITTEN:
+        return False  # e.g. search.md (site: search/index.html) beside the generated search/ data
     return rel.split("/", 1)[0].removesuffix(".md").removesuffix(".html") in GENERATED_ROOTS
 
 

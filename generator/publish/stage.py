@@ -83,7 +83,11 @@ def publish_site(
     search.index_site(stage, search_dir, changed_pages=searchable, full=not incremental)
     search_seconds = time.perf_counter() - t
     if finished is not None:
-        _write_redirects(stage, finished())
+        guard = DocsWriter(stage)
+        for rel, text in finished().items():  # our own files (build.json): always replaced
+            atomic_write(
+                guard.resolve(rel), text.encode("utf-8")
+            )  # a new inode: the live site keeps its copy
     swap.swap(site_dir)
     return Published(runs, mkdocs_seconds, search_seconds)
 
