@@ -39,6 +39,7 @@ import pytest
 
 from generator.knowledge.playbooks import Guidance, Playbook, guidance_for, load_playbooks
 from generator.knowledge.rules import RuleInfo, load_rule_files
+from generator.pages.guidance import alert_values
 from generator.read.models import FalcoAlert
 from generator.synthetic.generate import generate
 
@@ -152,18 +153,6 @@ HOSTILE_PATH = "/tmp/ x$(touch PWNED)`touch PWNED`;touch PWNED '\"--help"
 # --- value sets -----------------------------------------------------------------------------
 
 
-def _alert_values(alert: FalcoAlert) -> dict[str, object]:
-    values: dict[str, object] = dict(alert.output_fields)
-    values.update(
-        rule=alert.rule,
-        hostname=alert.host,
-        priority=alert.priority.label,
-        source=alert.source,
-        time=alert.time_iso,
-    )
-    return values
-
-
 @functools.cache
 def sample_alerts() -> tuple[FalcoAlert, ...]:
     found = []
@@ -200,7 +189,7 @@ def typical() -> dict[str, object]:
     """One realistic value per field: the first seen in the samples, then the synthetic ones."""
     table: dict[str, object] = {}
     for alert in (*sample_alerts(), *synthetic_alerts()):
-        for key, value in _alert_values(alert).items():
+        for key, value in alert_values(alert).items():
             if value not in (None, "", "<NA>") and key.strip() not in table:
                 table[key.strip()] = value
     table.update(EXTRA)
@@ -238,7 +227,7 @@ def playbook_cases(playbooks: Mapping[str, Playbook]) -> Iterator[Case]:
         real = [a for a in sample_alerts() if a.rule == rule]
         synth = [a for a in synthetic_alerts() if a.rule == rule][:1]
         for alert in [*real, *synth]:
-            yield Case(f"alert:{rule}", rule, alert.source, alert.tags, _alert_values(alert))
+            yield Case(f"alert:{rule}", rule, alert.source, alert.tags, alert_values(alert))
         base = {**typical(), "rule": rule, "source": playbook.source}
         yield Case(f"typical:{rule}", rule, playbook.source, (), base)
         yield Case(f"hostile:{rule}", rule, playbook.source, (), {**hostile(), "rule": rule})
@@ -261,7 +250,7 @@ def generic_cases() -> Iterator[Case]:
             "Custom: " + alert.rule,
             alert.source,
             alert.tags,
-            _alert_values(alert),
+            alert_values(alert),
         )
 
 

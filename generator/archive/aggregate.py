@@ -76,11 +76,7 @@ def groups(df: pd.DataFrame) -> pd.DataFrame:
     The descriptive columns come from the group's newest alert (all members share them by
     construction, see ``ingest.group_key``).
     """
-    columns = [
-        "group",
-        "alerts",
-        "first_ns",
-        "last_ns",
+    facts = [
         "rule",
         "host",
         "priority",
@@ -93,27 +89,14 @@ def groups(df: pd.DataFrame) -> pd.DataFrame:
         "target",
         "page",
     ]
+    columns = ["group", "alerts", "first_ns", "last_ns", *facts]
     if df.empty:
         return pd.DataFrame(columns=columns)
     ordered = newest_first(df)
     stats = ordered.groupby("group", sort=False).agg(
         alerts=("id", "size"), first_ns=("time_ns", "min"), last_ns=("time_ns", "max")
     )
-    latest = ordered.drop_duplicates("group").set_index("group")[
-        [
-            "rule",
-            "host",
-            "priority",
-            "proc_name",
-            "cmdline",
-            "image",
-            "user",
-            "source",
-            "action",
-            "target",
-            "page",
-        ]
-    ]
+    latest = ordered.drop_duplicates("group").set_index("group")[facts]
     out = stats.join(latest).reset_index()
     return out.sort_values(["alerts", "group"], ascending=[False, True], kind="stable")[columns].reset_index(
         drop=True

@@ -96,14 +96,14 @@ class GuidanceProvider:
     ) -> AlertGuidance:
         """The guidance with this alert's values filled in (plain strings, not yet escaped);
         with `fill`, decided on the values but filled with those texts (see markdown)."""
-        values = _values(alert) if values is None else values
+        values = alert_values(alert) if values is None else values
         info = self.rules.get(alert.rule)
         advice = guidance_for(alert.rule, alert.source, alert.tags, values, self.playbooks, info, fill)
         return AlertGuidance(rule=info, advice=advice)
 
     def markdown(self, alert: FalcoAlert, render: Callable[[AlertGuidance], str]) -> escape.Markup:
         """The rendered guidance section of one alert page (cached per rule, see module doc)."""
-        values = _values(alert)
+        values = alert_values(alert)
         table = {str(k).strip(): v for k, v in values.items()}
         table.update((str(k), v) for k, v in values.items())
         texts = [_text(table.get(name)) for name in self._fields]
@@ -155,7 +155,8 @@ def _html_sections(text: str) -> str:
     return "\n\n".join(out) + "\n"
 
 
-def _values(alert: FalcoAlert) -> dict[str, object]:
+def alert_values(alert: FalcoAlert) -> dict[str, object]:
+    """The placeholder values a playbook is filled with: the output fields plus the alert's own facts."""
     values: dict[str, object] = dict(alert.output_fields)
     values.update(
         rule=alert.rule,
